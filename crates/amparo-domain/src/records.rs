@@ -1,0 +1,627 @@
+//! The records an agency keeps. Each deserialises only from valid shapes and values;
+//! `prepare` adds the checks that need context (today's date) and fills derived fields.
+use crate::birth::Birth;
+use crate::country::Country;
+use crate::error::Invalid;
+use crate::names::{prepare_names, Name};
+use crate::text::{Language, LongText, Text};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Every kind of record, named as in the API paths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Operation,
+    Child,
+    Person,
+    Relationship,
+    Household,
+    Facility,
+    Placement,
+    RiskFlag,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 8] = [
+        Kind::Operation,
+        Kind::Child,
+        Kind::Person,
+        Kind::Relationship,
+        Kind::Household,
+        Kind::Facility,
+        Kind::Placement,
+        Kind::RiskFlag,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Operation => "operation",
+            Kind::Child => "child",
+            Kind::Person => "person",
+            Kind::Relationship => "relationship",
+            Kind::Household => "household",
+            Kind::Facility => "facility",
+            Kind::Placement => "placement",
+            Kind::RiskFlag => "risk_flag",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+    /// The collection name used in URLs.
+    pub fn collection(self) -> &'static str {
+        match self {
+            Kind::Operation => "operations",
+            Kind::Child => "children",
+            Kind::Person => "persons",
+            Kind::Relationship => "relationships",
+            Kind::Household => "households",
+            Kind::Facility => "facilities",
+            Kind::Placement => "placements",
+            Kind::RiskFlag => "risk-flags",
+        }
+    }
+    pub fn from_collection(s: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.collection() == s)
+    }
+}
+
+/// Context for checks that depend on the moment.
+#[derive(Debug, Clone, Copy)]
+pub struct Ctx {
+    pub today: NaiveDate,
+}
+
+/// A record kind the generic store and API can handle.
+pub trait Record: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
+    const KIND: Kind;
+    /// Check what needs context and fill in derived values.
+    fn prepare(&mut self, ctx: &Ctx) -> Result<(), Invalid>;
+    /// Names to index for search.
+    fn names(&self) -> Vec<&Name> {
+        Vec::new()
+    }
+}
+
+// ---------------------------------------------------------------- operation
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Operation {
+    pub name: Text,
+    pub country: Country,
+    pub start_date: NaiveDate,
+    pub lead_agency: Text,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<LongText>,
+}
+
+impl Record for Operation {
+    const KIND: Kind = Kind::Operation;
+    fn prepare(&mut self, ctx: &Ctx) -> Result<(), Invalid> {
+        if self.start_date > ctx.today {
+            return Err(Invalid::one(
+                "start_date",
+                format!(
+                    "{} is in the future: record an operation once it has started",
+                    self.start_date
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------- child
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Sex {
+    Female,
+    Male,
+    #[default]
+    Unknown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ChildStatus {
+    #[default]
+    Intake,
+    InCare,
+    Missing,
+    Hospitalised,
+    Transferred,
+    Released,
+    Closed,
+}
+
+impl ChildStatus {
+    pub const ALL: [ChildStatus; 7] = [
+        ChildStatus::Intake,
+        ChildStatus::InCare,
+        ChildStatus::Missing,
+        ChildStatus::Hospitalised,
+        ChildStatus::Transferred,
+        ChildStatus::Released,
+        ChildStatus::Closed,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChildStatus::Intake => "intake",
+            ChildStatus::InCare => "in_care",
+            ChildStatus::Missing => "missing",
+            ChildStatus::Hospitalised => "hospitalised",
+            ChildStatus::Transferred => "transferred",
+            ChildStatus::Released => "released",
+            ChildStatus::Closed => "closed",
+        }
+    }
+    pub fn parse(s: &str) -> Option<ChildStatus> {
+        ChildStatus::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+    /// The state machine of a case: intake is only the start, closed is the end.
+    pub fn can_become(self, next: ChildStatus) -> Result<(), String> {
+        use ChildStatus::*;
+        if self == next {
+            return Ok(());
+        }
+        match (self, next) {
+            (_, Intake) => Err(format!(
+                "cannot go back from {} to intake: intake is only the first status",
+                self.as_str()
+            )),
+            (Closed, _) => Err(format!(
+                "cannot change a closed case to {}: a closed case stays closed; open a new record if the child returns",
+                next.as_str()
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Child {
+    pub operation_id: Uuid,
+    #[serde(default)]
+    pub names: Vec<Name>,
+    #[serde(default)]
+    pub sex: Sex,
+    #[serde(default)]
+    pub birth: Birth,
+    #[serde(default)]
+    pub languages: Vec<Language>,
+    #[serde(default)]
+    pub nationalities: Vec<Country>,
+    /// Provisional number on the wristband given at intake.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wristband: Option<Text>,
+    #[serde(default)]
+    pub status: ChildStatus,
+    /// SHA-256 of the photo file in the data directory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub photo: Option<Text>,
+    /// Health, investigation and protection notes: restricted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protection_notes: Option<LongText>,
+}
+
+fn check_list_len<T>(errs: &mut Invalid, field: &str, list: &[T], max: usize) {
+    if list.len() > max {
+        errs.push(field, format!("has more than {max} entries"));
+    }
+}
+
+impl Record for Child {
+    const KIND: Kind = Kind::Child;
+    fn prepare(&mut self, ctx: &Ctx) -> Result<(), Invalid> {
+        let mut errs = Invalid::default();
+        if let Err(e) = prepare_names(&mut self.names) {
+            errs.extend(e);
+        }
+        if self.names.is_empty() && self.wristband.is_none() {
+            errs.push(
+                "names",
+                "is empty and there is no wristband number: give at least a name as given or the wristband number",
+            );
+        }
+        if let Err(e) = self.birth.validate(ctx.today) {
+            errs.extend(e.prefixed("birth"));
+        }
+        check_list_len(&mut errs, "languages", &self.languages, 20);
+        check_list_len(&mut errs, "nationalities", &self.nationalities, 10);
+        errs.into_result()
+    }
+    fn names(&self) -> Vec<&Name> {
+        self.names.iter().collect()
+    }
+}
+
+// ---------------------------------------------------------------- person
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Person {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation_id: Option<Uuid>,
+    pub names: Vec<Name>,
+    #[serde(default)]
+    pub sex: Sex,
+    #[serde(default)]
+    pub birth: Birth,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country_of_residence: Option<Country>,
+    #[serde(default)]
+    pub nationalities: Vec<Country>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<LongText>,
+}
+
+impl Record for Person {
+    const KIND: Kind = Kind::Person;
+    fn prepare(&mut self, ctx: &Ctx) -> Result<(), Invalid> {
+        let mut errs = Invalid::default();
+        if self.names.is_empty() {
+            errs.push("names", "is empty: give at least one name");
+        }
+        if let Err(e) = prepare_names(&mut self.names) {
+            errs.extend(e);
+        }
+        if let Err(e) = self.birth.validate(ctx.today) {
+            errs.extend(e.prefixed("birth"));
+        }
+        check_list_len(&mut errs, "nationalities", &self.nationalities, 10);
+        errs.into_result()
+    }
+    fn names(&self) -> Vec<&Name> {
+        self.names.iter().collect()
+    }
+}
+
+// ---------------------------------------------------------------- relationship
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RelationshipKind {
+    Mother,
+    Father,
+    Guardian,
+    Sibling,
+    HalfSibling,
+    Spouse,
+    Grandparent,
+    OtherRelative,
+    CommunityLeader,
+}
+
+impl RelationshipKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RelationshipKind::Mother => "mother",
+            RelationshipKind::Father => "father",
+            RelationshipKind::Guardian => "guardian",
+            RelationshipKind::Sibling => "sibling",
+            RelationshipKind::HalfSibling => "half_sibling",
+            RelationshipKind::Spouse => "spouse",
+            RelationshipKind::Grandparent => "grandparent",
+            RelationshipKind::OtherRelative => "other_relative",
+            RelationshipKind::CommunityLeader => "community_leader",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Verification {
+    #[default]
+    Claimed,
+    Verified,
+}
+
+/// `from` is the `kind` of `to`: from=mother, kind=mother, to=child.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Relationship {
+    pub from: Uuid,
+    pub to: Uuid,
+    pub kind: RelationshipKind,
+    #[serde(default)]
+    pub verification: Verification,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Text>,
+}
+
+impl Record for Relationship {
+    const KIND: Kind = Kind::Relationship;
+    fn prepare(&mut self, _ctx: &Ctx) -> Result<(), Invalid> {
+        if self.from == self.to {
+            return Err(Invalid::one(
+                "to",
+                "is the same as from: a relationship links two different people",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A spouse relationship in which a side may be a minor on the day it is recorded.
+/// Returns which sides (from, to) need a `child_marriage` flag. A side whose birth is
+/// unknown counts as a minor when it is a child in care.
+pub fn child_marriage_sides(
+    kind: RelationshipKind,
+    from: (&Birth, bool),
+    to: (&Birth, bool),
+    day: NaiveDate,
+) -> (bool, bool) {
+    if kind != RelationshipKind::Spouse {
+        return (false, false);
+    }
+    let minor = |(birth, in_care): (&Birth, bool)| birth.possibly_minor_on(day).unwrap_or(in_care);
+    (minor(from), minor(to))
+}
+
+// ---------------------------------------------------------------- household
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Household {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<Text>,
+    #[serde(default)]
+    pub members: Vec<Uuid>,
+    #[serde(default)]
+    pub countries: Vec<Country>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<LongText>,
+}
+
+impl Record for Household {
+    const KIND: Kind = Kind::Household;
+    fn prepare(&mut self, _ctx: &Ctx) -> Result<(), Invalid> {
+        let mut errs = Invalid::default();
+        check_list_len(&mut errs, "members", &self.members, 200);
+        let mut seen = std::collections::HashSet::new();
+        for (i, m) in self.members.iter().enumerate() {
+            if !seen.insert(m) {
+                errs.push(format!("members[{i}]"), "is listed twice");
+            }
+        }
+        errs.into_result()
+    }
+}
+
+// ---------------------------------------------------------------- facility
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FacilityKind {
+    CareCentre,
+    Hospital,
+    Police,
+    Other,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SecurityLevel {
+    Low,
+    #[default]
+    Medium,
+    High,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Facility {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation_id: Option<Uuid>,
+    pub name: Text,
+    pub kind: FacilityKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<LongText>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<u32>,
+    #[serde(default)]
+    pub security_level: SecurityLevel,
+}
+
+impl Record for Facility {
+    const KIND: Kind = Kind::Facility;
+    fn prepare(&mut self, _ctx: &Ctx) -> Result<(), Invalid> {
+        if self.capacity.is_some_and(|c| c > 100_000) {
+            return Err(Invalid::one("capacity", "is over 100000: check the number"));
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------- placement
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LegalBasisKind {
+    ProtectiveOrder,
+    CourtOrder,
+    EmergencyMeasure,
+    Consent,
+    Other,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LegalBasis {
+    pub kind: LegalBasisKind,
+    pub issuing_authority: Text,
+    pub reference: Text,
+    pub date: NaiveDate,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Placement {
+    pub child_id: Uuid,
+    pub facility_id: Uuid,
+    pub from: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<DateTime<Utc>>,
+    pub legal_basis: LegalBasis,
+    /// The official who authorised the placement.
+    pub authorised_by: Text,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Text>,
+}
+
+impl Placement {
+    pub fn is_current_at(&self, at: DateTime<Utc>) -> bool {
+        self.from <= at && self.to.is_none_or(|to| to > at)
+    }
+}
+
+impl Record for Placement {
+    const KIND: Kind = Kind::Placement;
+    fn prepare(&mut self, ctx: &Ctx) -> Result<(), Invalid> {
+        let mut errs = Invalid::default();
+        if let Some(to) = self.to {
+            if to < self.from {
+                errs.push("to", "is before from: a placement ends after it starts");
+            }
+        }
+        if self.legal_basis.date > ctx.today {
+            errs.push(
+                "legal_basis.date",
+                format!("{} is in the future", self.legal_basis.date),
+            );
+        }
+        errs.into_result()
+    }
+}
+
+// ---------------------------------------------------------------- risk flag
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RiskKind {
+    ChildMarriage,
+    PregnancyMinor,
+    SexualAbuseSuspected,
+    PhysicalPunishment,
+    Neglect,
+    TraffickingRisk,
+    AbductionRisk,
+    MedicalUrgent,
+}
+
+impl RiskKind {
+    /// Health and abuse flags are restricted; the rest are part of the identity view.
+    pub fn is_restricted(self) -> bool {
+        matches!(
+            self,
+            RiskKind::PregnancyMinor | RiskKind::SexualAbuseSuspected | RiskKind::MedicalUrgent
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum FlagStatus {
+    #[default]
+    Open,
+    Cleared,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RiskFlag {
+    pub child_id: Uuid,
+    pub kind: RiskKind,
+    #[serde(default)]
+    pub status: FlagStatus,
+    pub reason: LongText,
+    /// Raised by a rule of the system rather than by a person.
+    #[serde(default)]
+    pub automatic: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_record: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cleared_reason: Option<LongText>,
+}
+
+impl Record for RiskFlag {
+    const KIND: Kind = Kind::RiskFlag;
+    fn prepare(&mut self, _ctx: &Ctx) -> Result<(), Invalid> {
+        if self.reason.as_str().is_empty() {
+            return Err(Invalid::one(
+                "reason",
+                "must not be empty: say why the flag is raised",
+            ));
+        }
+        if self.status == FlagStatus::Cleared && self.cleared_reason.is_none() {
+            return Err(Invalid::one(
+                "cleared_reason",
+                "is missing: say why the flag is cleared",
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap_or_default()
+    }
+    #[test]
+    fn spouse_minor_rule() {
+        let day = d("2026-11-29");
+        let teen = Birth::Year { year: 2011 };
+        let adult = Birth::Exact {
+            date: d("1990-01-01"),
+        };
+        assert_eq!(
+            child_marriage_sides(
+                RelationshipKind::Spouse,
+                (&adult, false),
+                (&teen, false),
+                day
+            ),
+            (false, true)
+        );
+        assert_eq!(
+            child_marriage_sides(
+                RelationshipKind::Father,
+                (&adult, false),
+                (&teen, true),
+                day
+            ),
+            (false, false)
+        );
+        assert_eq!(
+            child_marriage_sides(
+                RelationshipKind::Spouse,
+                (&adult, false),
+                (&Birth::Unknown, true),
+                day
+            ),
+            (false, true)
+        );
+    }
+    #[test]
+    fn status_machine() {
+        assert!(ChildStatus::InCare.can_become(ChildStatus::Intake).is_err());
+        assert!(ChildStatus::Closed.can_become(ChildStatus::InCare).is_err());
+        assert!(ChildStatus::Intake.can_become(ChildStatus::InCare).is_ok());
+        assert!(ChildStatus::Missing.can_become(ChildStatus::InCare).is_ok());
+    }
+    #[test]
+    fn unknown_fields_are_refused() {
+        let r: Result<Operation, _> = serde_json::from_str(
+            r#"{"name":"x","country":"GT","start_date":"2026-01-01","lead_agency":"a","extra":1}"#,
+        );
+        assert!(r.is_err());
+    }
+}
