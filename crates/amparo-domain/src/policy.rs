@@ -229,7 +229,7 @@ pub fn field_sensitivity(kind: Kind, field: &str) -> Sensitivity {
             Kind::Child,
             "names" | "birth" | "languages" | "nationalities" | "wristband" | "photo" | "age_band",
         ) => Identity,
-        (Kind::Child, "current_placement") => Location,
+        (Kind::Child, "current_facility_id") => Location,
         (Kind::Child, "protection_notes") => Restricted,
         (Kind::Person, "operation_id") => Basic,
         (Kind::Person, "names" | "sex" | "birth" | "country_of_residence" | "nationalities") => {

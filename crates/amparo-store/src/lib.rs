@@ -1,1 +1,33 @@
+//! amparo's persistence: one schema and one set of queries for SQLite and PostgreSQL
+//! (through sqlx's `Any` driver), record history, and the audit chain.
+//! The only crate with SQL.
 #![forbid(unsafe_code)]
+
+mod audit;
+mod db;
+mod error;
+mod records;
+mod users;
+
+pub use audit::{AuditRow, VerifyReport};
+pub use db::{Backend, Store};
+pub use error::StoreError;
+pub use records::{Actor, HistoryEntry, ListQuery, Page, StoredRecord};
+pub use users::{Agency, NewUser, SessionInfo, UserRow};
+
+use sha2::{Digest, Sha256};
+
+/// Lower-case hex of SHA-256: for the audit chain and for stored token hashes.
+pub fn sha256_hex(data: &[u8]) -> String {
+    hex(&Sha256::digest(data))
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 0xf) as usize] as char);
+    }
+    s
+}

@@ -1,1 +1,152 @@
+//! amparo's HTTP edge: the JSON API under /api/v1, sessions, CSRF, security headers.
+//! Handlers are thin: parse -> domain -> store -> redact -> respond.
 #![forbid(unsafe_code)]
+
+pub mod audit;
+pub mod auth;
+mod body;
+pub mod error;
+pub mod openapi;
+mod records;
+pub mod session;
+pub mod state;
+pub mod users;
+
+use crate::auth::LoginLimiter;
+use crate::error::ApiError;
+pub use crate::state::AppState;
+use amparo_domain::records::{
+    Child, Facility, Household, Operation, Person, Placement, Relationship, RiskFlag,
+};
+use amparo_store::Store;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{header, HeaderValue};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+
+/// Largest request body accepted.
+pub const MAX_BODY: usize = 1024 * 1024;
+
+pub struct Options {
+    pub secure_cookies: bool,
+}
+
+pub fn state(store: Store, opts: Options) -> Result<AppState, ApiError> {
+    let dummy = auth::hash_password(&auth::random_token(16)?)?;
+    Ok(AppState {
+        store,
+        limiter: Arc::new(LoginLimiter::new(Duration::from_secs(15 * 60))),
+        secure_cookies: opts.secure_cookies,
+        dummy_hash: Arc::new(dummy),
+    })
+}
+
+pub fn app(state: AppState) -> Router {
+    let api = Router::new()
+        .route(
+            "/session",
+            post(session::login)
+                .get(session::current)
+                .delete(session::logout),
+        )
+        .route("/session/password", post(session::change_password))
+        .route("/users", get(users::list).post(users::create))
+        .route("/users/{id}/password-reset", post(users::reset_password))
+        .route("/users/{id}/disable", post(users::disable))
+        .route("/users/{id}/enable", post(users::enable))
+        .route("/audit", get(audit::list))
+        .route("/openapi.json", get(openapi_json))
+        .merge(records::routes::<Operation>())
+        .merge(records::routes::<Child>())
+        .merge(records::routes::<Person>())
+        .merge(records::routes::<Relationship>())
+        .merge(records::routes::<Household>())
+        .merge(records::routes::<Facility>())
+        .merge(records::routes::<Placement>())
+        .merge(records::routes::<RiskFlag>());
+    Router::new()
+        .nest("/api/v1", api)
+        .route("/healthz", get(|| async { "ok" }))
+        .fallback(|| async { ApiError::new(axum::http::StatusCode::NOT_FOUND, "Not found", "There is nothing at this address. The API lives under /api/v1; its description is at /api/v1/openapi.json.") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(axum::http::StatusCode::METHOD_NOT_ALLOWED, "Method not allowed", "This address does not take that method: see /api/v1/openapi.json.")
+        })
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(middleware::from_fn(security_headers))
+        .with_state(state)
+}
+
+async fn openapi_json() -> Response {
+    Json(openapi::document()).into_response()
+}
+
+/// Headers on every response; the log line names the route, never personal data.
+async fn security_headers(req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+        ),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    tracing::info!(
+        method = %method,
+        path = %path,
+        status = resp.status().as_u16(),
+        ms = started.elapsed().as_millis() as u64,
+        "request"
+    );
+    resp
+}
+
+/// Serve until `shutdown` resolves.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let store = state.store.clone();
+    let purge = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(300)).await;
+            let now = chrono::Utc::now().timestamp();
+            if let Err(e) = store
+                .purge_sessions(
+                    now - auth::SESSION_ABSOLUTE_SECS,
+                    now - auth::SESSION_IDLE_SECS,
+                )
+                .await
+            {
+                tracing::warn!(error = %e, "could not purge old sessions");
+            }
+        }
+    });
+    let result = axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
+    purge.abort();
+    result
+}

@@ -1,2 +1,351 @@
+//! The amparo binary: serve, demo, user, token, audit, migrate, backup.
 #![forbid(unsafe_code)]
-fn main() {}
+
+mod demo;
+
+use amparo_domain::policy::Role;
+use amparo_store::{NewUser, Store, VerifyReport};
+use clap::{Args, Parser, Subcommand};
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use tokio::net::TcpListener;
+use uuid::Uuid;
+
+#[derive(Parser)]
+#[command(
+    name = "amparo",
+    version,
+    about = "Case management for child protection in a mass protective operation"
+)]
+struct Cli {
+    /// Where amparo keeps its SQLite database and files.
+    #[arg(long, global = true, default_value = "./amparo-data")]
+    data_dir: PathBuf,
+    /// Database to use instead of the SQLite file in the data directory,
+    /// e.g. postgres://user@host/amparo.
+    #[arg(long, global = true, env = "AMPARO_DATABASE_URL")]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the server (creates the data directory and an admin account on first start).
+    Serve(ServeArgs),
+    /// Start the server with the demo operation loaded (invented people).
+    Demo(ServeArgs),
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Check the audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Bring the database schema up to date and exit.
+    Migrate,
+    /// Make a consistent copy of the SQLite database while the server runs.
+    Backup {
+        /// The file to write (must not exist).
+        #[arg(long)]
+        to: PathBuf,
+    },
+}
+
+#[derive(Args, Clone)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// Mark cookies Secure (set this when amparo is reached over HTTPS).
+    #[arg(long)]
+    secure_cookies: bool,
+    /// Name of the agency the first admin account belongs to.
+    #[arg(long, default_value = "Local agency")]
+    agency: String,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user; the password is read from standard input.
+    Add {
+        #[arg(long)]
+        username: String,
+        /// admin, caseworker, shelter_staff, investigator or partner (repeatable).
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// The user's agency (created if it does not exist).
+        #[arg(long)]
+        agency: String,
+        /// Facility a shelter_staff user works at (repeatable); with none they see no child.
+        #[arg(long = "facility")]
+        facilities: Vec<Uuid>,
+        /// Interface language: es or en.
+        #[arg(long, default_value = "es")]
+        language: String,
+    },
+    /// Set a user's password, read from standard input.
+    Passwd {
+        #[arg(long)]
+        username: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token for a user and print it (once) on standard output.
+    Create {
+        #[arg(long)]
+        username: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute the whole hash chain; exit 1 naming the first bad entry.
+    Verify,
+}
+
+fn database_url(cli: &Cli) -> Result<String, String> {
+    if let Some(url) = &cli.database_url {
+        return Ok(url.clone());
+    }
+    std::fs::create_dir_all(&cli.data_dir).map_err(|e| {
+        format!(
+            "cannot create data directory {}: {e}",
+            cli.data_dir.display()
+        )
+    })?;
+    let db = cli.data_dir.join("amparo.db");
+    Ok(format!("sqlite://{}?mode=rwc", db.display()))
+}
+
+fn read_password_from_stdin() -> Result<String, String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| format!("could not read the password from standard input: {e}"))?;
+    let pw = line.trim_end_matches(['\n', '\r']).to_string();
+    amparo_web::auth::check_new_password("", &pw).map_err(|e| e.detail)?;
+    Ok(pw)
+}
+
+async fn open(cli: &Cli) -> Result<Store, String> {
+    let url = database_url(cli)?;
+    Store::open(&url)
+        .await
+        .map_err(|e| format!("cannot open the database: {e}"))
+}
+
+/// On first start, create the agency and an `admin` account with a one-time password.
+async fn ensure_admin(store: &Store, agency: &str) -> Result<Option<String>, String> {
+    if store.count_users().await.map_err(|e| e.to_string())? > 0 {
+        return Ok(None);
+    }
+    let agency = store
+        .ensure_agency("system", agency)
+        .await
+        .map_err(|e| e.to_string())?;
+    let password = amparo_web::users::one_time_password().map_err(|e| e.detail)?;
+    let hash = amparo_web::auth::hash_password(&password).map_err(|e| e.detail)?;
+    store
+        .create_user(
+            "system",
+            NewUser {
+                username: "admin".into(),
+                agency_id: agency.id,
+                roles: vec![Role::Admin],
+                facilities: vec![],
+                password_hash: hash,
+                must_change_password: true,
+                language: "es".into(),
+            },
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(Some(password))
+}
+
+async fn run_server(store: Store, args: &ServeArgs, banner: Vec<String>) -> Result<(), String> {
+    let listener = TcpListener::bind(&args.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| format!("cannot read the listening address: {e}"))?;
+    let state = amparo_web::state(
+        store,
+        amparo_web::Options {
+            secure_cookies: args.secure_cookies,
+        },
+    )
+    .map_err(|e| e.detail)?;
+    let mut out = std::io::stdout().lock();
+    for line in banner {
+        let _ = writeln!(out, "{line}");
+    }
+    let _ = writeln!(out, "amparo is listening on http://{addr}");
+    let _ = out.flush();
+    drop(out);
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    amparo_web::serve(listener, state, shutdown)
+        .await
+        .map_err(|e| format!("server error: {e}"))
+}
+
+async fn run(cli: Cli) -> Result<ExitCode, String> {
+    match &cli.command {
+        Command::Serve(args) => {
+            let store = open(&cli).await?;
+            let mut banner = Vec::new();
+            if let Some(pw) = ensure_admin(&store, &args.agency).await? {
+                banner.push(format!(
+                    "First start: sign in as admin with the one-time password {pw} (you will be asked to choose a new one)."
+                ));
+            }
+            run_server(store, args, banner).await?;
+        }
+        Command::Demo(args) => {
+            let store = open(&cli).await?;
+            let mut banner = Vec::new();
+            let agency = demo::AGENCY;
+            if let Some(pw) = ensure_admin(&store, agency).await? {
+                banner.push(format!(
+                    "Administrator: admin / {pw} (one-time; you will choose a new one)"
+                ));
+            }
+            banner.extend(demo::load(&store).await?);
+            run_server(store, args, banner).await?;
+        }
+        Command::User(UserCommand::Add {
+            username,
+            roles,
+            agency,
+            facilities,
+            language,
+        }) => {
+            amparo_web::users::check_username(username).map_err(|e| e.to_string())?;
+            let roles = amparo_web::users::parse_roles(roles).map_err(|e| e.to_string())?;
+            if !matches!(language.as_str(), "es" | "en") {
+                return Err(format!(
+                    "--language '{language}' is not offered: use es or en"
+                ));
+            }
+            let password = read_password_from_stdin()?;
+            let store = open(&cli).await?;
+            let agency = store
+                .ensure_agency("cli", agency)
+                .await
+                .map_err(|e| e.to_string())?;
+            let hash = amparo_web::auth::hash_password(&password).map_err(|e| e.detail)?;
+            let user = store
+                .create_user(
+                    "cli",
+                    NewUser {
+                        username: username.clone(),
+                        agency_id: agency.id,
+                        roles,
+                        facilities: facilities.clone(),
+                        password_hash: hash,
+                        must_change_password: false,
+                        language: language.clone(),
+                    },
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("{}", user.id);
+        }
+        Command::User(UserCommand::Passwd { username }) => {
+            let password = read_password_from_stdin()?;
+            let store = open(&cli).await?;
+            let user = store
+                .user_by_username(username)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("no user '{username}'"))?;
+            let hash = amparo_web::auth::hash_password(&password).map_err(|e| e.detail)?;
+            store
+                .set_password("cli", user.id, &hash, false, None)
+                .await
+                .map_err(|e| e.to_string())?;
+            eprintln!("password of {username} changed; their sessions have ended");
+        }
+        Command::Token(TokenCommand::Create { username }) => {
+            let store = open(&cli).await?;
+            let user = store
+                .user_by_username(username)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("no user '{username}'"))?;
+            if user.disabled {
+                return Err(format!("user '{username}' is disabled"));
+            }
+            let token = amparo_web::auth::random_token(32).map_err(|e| e.detail)?;
+            store
+                .create_token("cli", user.id, &amparo_store::sha256_hex(token.as_bytes()))
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("{token}");
+        }
+        Command::Audit(AuditCommand::Verify) => {
+            let store = open(&cli).await?;
+            match store.audit_verify().await.map_err(|e| e.to_string())? {
+                VerifyReport::Intact { checked } => {
+                    println!("audit chain intact: {checked} entries checked");
+                }
+                VerifyReport::Broken { seq, reason } => {
+                    println!("audit chain broken at entry {seq}: {reason}");
+                    return Ok(ExitCode::from(1));
+                }
+            }
+        }
+        Command::Migrate => {
+            let store = open(&cli).await?;
+            println!("database schema is up to date");
+            store.close().await;
+        }
+        Command::Backup { to } => {
+            let store = open(&cli).await?;
+            if to.exists() {
+                return Err(format!(
+                    "{} already exists: choose a new file",
+                    to.display()
+                ));
+            }
+            store
+                .backup_to(&path_text(to)?)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("backup written to {}", to.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn path_text(p: &Path) -> Result<String, String> {
+    p.to_str()
+        .map(str::to_string)
+        .ok_or_else(|| format!("{} is not a UTF-8 path", p.display()))
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("amparo: {message}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,190 @@
+//! Opening the database, migrations, and the write transaction that carries the
+//! audit chain.
+use crate::audit::{self, GroupCommit};
+use crate::error::StoreError;
+use amparo_domain::audit::NewEntry;
+use chrono::{DateTime, Utc};
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{Any, AnyPool, Row, Transaction};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Mutex, MutexGuard};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_foundation.sql"))];
+
+/// The database handle shared by the server and the CLI.
+#[derive(Clone)]
+pub struct Store {
+    pub(crate) pool: AnyPool,
+    backend: Backend,
+    /// Serialises writers within this process; across processes the lock on the
+    /// audit head row does the same.
+    write_lock: Arc<Mutex<()>>,
+    pub(crate) reads: GroupCommit,
+}
+
+impl Store {
+    /// Connect and bring the schema up to date.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            return Err(StoreError::Conflict(format!(
+                "database URL must start with sqlite: or postgres:// (got '{}')",
+                url.split(':').next().unwrap_or("")
+            )));
+        };
+        if backend == Backend::Sqlite {
+            // WAL must be set once on the file, outside any pool connection setup race.
+            let pool = AnyPoolOptions::new()
+                .max_connections(1)
+                .connect(url)
+                .await?;
+            sqlx::query("PRAGMA journal_mode = WAL")
+                .execute(&pool)
+                .await?;
+            pool.close().await;
+        }
+        let pool = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        sqlx::query("PRAGMA foreign_keys = ON")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA synchronous = FULL")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA busy_timeout = 10000")
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(url)
+            .await?;
+        let write_lock = Arc::new(Mutex::new(()));
+        let store = Store {
+            reads: GroupCommit::start(pool.clone(), write_lock.clone()),
+            pool,
+            backend,
+            write_lock,
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Apply the migrations not yet applied. Safe to run at every start.
+    pub async fn migrate(&self) -> Result<usize, StoreError> {
+        sqlx::query(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)",
+        )
+        .execute(&self.pool)
+        .await?;
+        let mut applied = 0;
+        for (version, sql) in MIGRATIONS {
+            let mut tx = self.pool.begin().await?;
+            let done: Option<i64> =
+                sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
+                    .bind(*version)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if done.is_none() {
+                sqlx::raw_sql(sql).execute(&mut *tx).await?;
+                sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
+                    .bind(*version)
+                    .bind(Utc::now().to_rfc3339())
+                    .execute(&mut *tx)
+                    .await?;
+                applied += 1;
+            }
+            tx.commit().await?;
+        }
+        Ok(applied)
+    }
+
+    /// Start a change. The audit head is locked first so that the chain cannot fork
+    /// and SQLite takes its write lock at once (no deadlocking upgrade later).
+    pub(crate) async fn begin_write(&self) -> Result<WriteTx<'_>, StoreError> {
+        let guard = self.write_lock.lock().await;
+        let mut tx = self.pool.begin().await?;
+        let row: AnyRow =
+            sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash")
+                .fetch_one(&mut *tx)
+                .await?;
+        Ok(WriteTx {
+            seq: row.try_get("seq")?,
+            hash: row.try_get("hash")?,
+            tx,
+            _guard: guard,
+            entries: Vec::new(),
+            now: Utc::now(),
+        })
+    }
+
+    /// A consistent online copy of a SQLite database (VACUUM INTO).
+    pub async fn backup_to(&self, path: &str) -> Result<(), StoreError> {
+        if self.backend != Backend::Sqlite {
+            return Err(StoreError::Conflict(
+                "backup --to works on SQLite; on PostgreSQL use pg_dump".into(),
+            ));
+        }
+        if std::path::Path::new(path).exists() {
+            return Err(StoreError::Conflict(format!(
+                "{path} already exists: choose a new file name"
+            )));
+        }
+        sqlx::query("VACUUM INTO $1")
+            .bind(path.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// A write transaction with the audit entries it will commit.
+pub(crate) struct WriteTx<'a> {
+    pub(crate) tx: Transaction<'static, Any>,
+    _guard: MutexGuard<'a, ()>,
+    seq: i64,
+    hash: String,
+    entries: Vec<NewEntry>,
+    pub(crate) now: DateTime<Utc>,
+}
+
+impl WriteTx<'_> {
+    pub(crate) fn audit(&mut self, entry: NewEntry) {
+        self.entries.push(entry);
+    }
+
+    /// Append the audit entries to the chain and commit everything at once.
+    pub(crate) async fn commit(mut self) -> Result<i64, StoreError> {
+        let entries = std::mem::take(&mut self.entries);
+        let (seq, hash) =
+            audit::append(&mut self.tx, self.seq, &self.hash, self.now, &entries).await?;
+        self.seq = seq;
+        self.hash = hash;
+        self.tx.commit().await?;
+        Ok(self.seq)
+    }
+}

@@ -1,0 +1,882 @@
+//! Records of every kind through one generic repository: create, update with a
+//! version check, read, list, history. Kind-specific rules (case numbers, derived
+//! location, the child-marriage flag) run inside the same transaction.
+use crate::db::{Store, WriteTx};
+use crate::error::StoreError;
+use amparo_domain::audit::{Action, NewEntry};
+use amparo_domain::names::search_form;
+use amparo_domain::policy::{record_gate, Scope, Sensitivity};
+use amparo_domain::records::{
+    child_marriage_sides, Child, ChildStatus, Kind, Person, Placement, Record, RiskFlag, RiskKind,
+};
+use amparo_domain::Invalid;
+use chrono::{DateTime, Datelike, Utc};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+use uuid::Uuid;
+
+/// Who is making a change.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub username: String,
+    pub agency_id: Uuid,
+}
+
+#[derive(Debug, Clone)]
+pub struct StoredRecord {
+    pub id: Uuid,
+    pub kind: Kind,
+    pub agency_id: Uuid,
+    pub case_number: Option<String>,
+    pub facility_id: Option<Uuid>,
+    pub data: Value,
+    pub version: i64,
+    pub created_at: String,
+    pub created_by: String,
+    pub updated_at: String,
+    pub updated_by: String,
+}
+
+impl StoredRecord {
+    pub fn scope(&self) -> Scope {
+        Scope {
+            kind: self.kind,
+            agency_id: self.agency_id,
+            facility_id: self.facility_id,
+        }
+    }
+
+    /// The record as the API shows it before redaction: bookkeeping plus data.
+    pub fn to_json(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("id".into(), Value::String(self.id.to_string()));
+        if let Some(c) = &self.case_number {
+            m.insert("case_number".into(), Value::String(c.clone()));
+        }
+        m.insert("version".into(), Value::from(self.version));
+        m.insert("created_at".into(), Value::String(self.created_at.clone()));
+        m.insert("created_by".into(), Value::String(self.created_by.clone()));
+        m.insert("updated_at".into(), Value::String(self.updated_at.clone()));
+        m.insert("updated_by".into(), Value::String(self.updated_by.clone()));
+        if self.kind == Kind::Child {
+            m.insert(
+                "current_facility_id".into(),
+                self.facility_id
+                    .map(|f| Value::String(f.to_string()))
+                    .unwrap_or(Value::Null),
+            );
+        }
+        if let Value::Object(d) = &self.data {
+            for (k, v) in d {
+                m.insert(k.clone(), v.clone());
+            }
+        }
+        Value::Object(m)
+    }
+
+    pub fn typed<T: Record>(&self) -> Result<T, StoreError> {
+        serde_json::from_value(self.data.clone())
+            .map_err(|e| StoreError::Corrupt(format!("record {}: {e}", self.id)))
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryEntry {
+    pub version: i64,
+    pub changed_at: String,
+    pub changed_by: String,
+    pub data: Value,
+}
+
+/// A list request, already narrowed by the policy (agency, facilities, gates).
+#[derive(Debug, Clone)]
+pub struct ListQuery {
+    pub kind: Kind,
+    pub agency_id: Uuid,
+    /// Sensitivities the viewer holds: records gated above them are left out.
+    pub gates: Vec<Sensitivity>,
+    /// `Some` keeps only records in these facilities.
+    pub facilities: Option<Vec<Uuid>>,
+    pub operation_id: Option<Uuid>,
+    pub status: Option<String>,
+    pub child_id: Option<Uuid>,
+    pub search: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub items: Vec<StoredRecord>,
+    pub total: i64,
+}
+
+pub fn gate_str(s: Sensitivity) -> &'static str {
+    match s {
+        Sensitivity::Basic => "basic",
+        Sensitivity::Identity => "identity",
+        Sensitivity::Location => "location",
+        Sensitivity::Restricted => "restricted",
+    }
+}
+
+const RECORD_COLUMNS: &str = "id, kind, agency_id, case_number, facility_id, data, version, \
+    created_at, created_by, updated_at, updated_by";
+
+fn parse_uuid(s: &str) -> Result<Uuid, StoreError> {
+    Uuid::parse_str(s).map_err(|_| StoreError::Corrupt(format!("bad id '{s}'")))
+}
+
+fn record_row(r: &AnyRow) -> Result<StoredRecord, StoreError> {
+    let kind: String = r.try_get("kind")?;
+    let data: String = r.try_get("data")?;
+    let facility: Option<String> = r.try_get("facility_id")?;
+    Ok(StoredRecord {
+        id: parse_uuid(&r.try_get::<String, _>("id")?)?,
+        kind: Kind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("kind {kind}")))?,
+        agency_id: parse_uuid(&r.try_get::<String, _>("agency_id")?)?,
+        case_number: r.try_get("case_number")?,
+        facility_id: facility.as_deref().map(parse_uuid).transpose()?,
+        data: serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        version: r.try_get("version")?,
+        created_at: r.try_get("created_at")?,
+        created_by: r.try_get("created_by")?,
+        updated_at: r.try_get("updated_at")?,
+        updated_by: r.try_get("updated_by")?,
+    })
+}
+
+fn str_field(data: &Value, field: &str) -> Option<String> {
+    data.get(field).and_then(Value::as_str).map(str::to_string)
+}
+
+/// Names of the top-level fields that differ: audit summaries say what changed,
+/// never the values (the audit log is read by people who may not see case data).
+fn changed_fields(old: &Value, new: &Value) -> Vec<String> {
+    let empty = Map::new();
+    let o = old.as_object().unwrap_or(&empty);
+    let n = new.as_object().unwrap_or(&empty);
+    let mut keys: Vec<String> = o
+        .keys()
+        .chain(n.keys())
+        .filter(|k| o.get(*k) != n.get(*k))
+        .cloned()
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+fn search_terms<T: Record>(
+    rec: &T,
+    case_number: Option<&str>,
+    wristband: Option<&str>,
+) -> Vec<String> {
+    let mut terms = Vec::new();
+    for n in rec.names() {
+        let full = search_form(&n.full());
+        for t in full.split(' ').filter(|t| !t.is_empty()) {
+            terms.push(t.to_string());
+        }
+        if full.contains(' ') {
+            terms.push(full);
+        }
+    }
+    if let Some(c) = case_number {
+        let f = search_form(c);
+        for t in f.split(' ') {
+            terms.push(t.to_string());
+            // "GT-2026-000123" is also quoted as "123".
+            let trimmed = t.trim_start_matches('0');
+            if !trimmed.is_empty() && trimmed != t {
+                terms.push(trimmed.to_string());
+            }
+        }
+        terms.push(f);
+    }
+    if let Some(w) = wristband {
+        terms.push(search_form(w));
+    }
+    terms.retain(|t| !t.is_empty());
+    terms.sort();
+    terms.dedup();
+    terms
+}
+
+impl Store {
+    pub async fn get(&self, id: Uuid) -> Result<Option<StoredRecord>, StoreError> {
+        let sql = format!("SELECT {RECORD_COLUMNS} FROM records WHERE id = $1");
+        let row = sqlx::query(&sql)
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(record_row).transpose()
+    }
+
+    pub async fn history(&self, id: Uuid) -> Result<Vec<HistoryEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT version, data, changed_at, changed_by FROM record_versions \
+             WHERE record_id = $1 ORDER BY version",
+        )
+        .bind(id.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let data: String = r.try_get("data")?;
+                Ok(HistoryEntry {
+                    version: r.try_get("version")?,
+                    changed_at: r.try_get("changed_at")?,
+                    changed_by: r.try_get("changed_by")?,
+                    data: serde_json::from_str(&data)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn list(&self, q: &ListQuery) -> Result<Page, StoreError> {
+        // Only fixed fragments and numbered placeholders go into the SQL text.
+        let mut wh = vec!["agency_id = $1".to_string(), "kind = $2".to_string()];
+        let mut binds: Vec<String> = vec![q.agency_id.to_string(), q.kind.as_str().to_string()];
+        let mut push = |clause: &str, values: Vec<String>, wh: &mut Vec<String>| {
+            let mut c = clause.to_string();
+            for v in values {
+                binds.push(v);
+                c = c.replacen('?', &format!("${}", binds.len()), 1);
+            }
+            wh.push(c);
+        };
+        let gates: Vec<String> = q.gates.iter().map(|g| gate_str(*g).to_string()).collect();
+        if gates.is_empty() {
+            return Ok(Page {
+                items: vec![],
+                total: 0,
+            });
+        }
+        let marks = vec!["?"; gates.len()].join(", ");
+        push(&format!("gate IN ({marks})"), gates, &mut wh);
+        if let Some(f) = &q.facilities {
+            if f.is_empty() {
+                return Ok(Page {
+                    items: vec![],
+                    total: 0,
+                });
+            }
+            let marks = vec!["?"; f.len()].join(", ");
+            push(
+                &format!("facility_id IN ({marks})"),
+                f.iter().map(|u| u.to_string()).collect(),
+                &mut wh,
+            );
+        }
+        if let Some(op) = q.operation_id {
+            push("operation_id = ?", vec![op.to_string()], &mut wh);
+        }
+        if let Some(s) = &q.status {
+            push("status = ?", vec![s.clone()], &mut wh);
+        }
+        if let Some(c) = q.child_id {
+            push("child_id = ?", vec![c.to_string()], &mut wh);
+        }
+        if let Some(s) = &q.search {
+            let phrase = search_form(s);
+            let words: Vec<&str> = phrase
+                .split(' ')
+                .filter(|w| !w.is_empty())
+                .take(6)
+                .collect();
+            for w in words {
+                push(
+                    "id IN (SELECT record_id FROM search_keys WHERE agency_id = ? AND kind = ? AND term LIKE ?)",
+                    vec![
+                        q.agency_id.to_string(),
+                        q.kind.as_str().to_string(),
+                        format!("{w}%"),
+                    ],
+                    &mut wh,
+                );
+            }
+        }
+        let where_sql = wh.join(" AND ");
+        let count_sql = format!("SELECT COUNT(*) FROM records WHERE {where_sql}");
+        let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
+        for b in &binds {
+            count = count.bind(b.clone());
+        }
+        let total = count.fetch_one(&self.pool).await?;
+        let n = binds.len();
+        let list_sql = format!(
+            "SELECT {RECORD_COLUMNS} FROM records WHERE {where_sql} \
+             ORDER BY case_number, created_at, id LIMIT ${} OFFSET ${}",
+            n + 1,
+            n + 2
+        );
+        let mut list = sqlx::query(&list_sql);
+        for b in &binds {
+            list = list.bind(b.clone());
+        }
+        let rows = list
+            .bind(q.limit)
+            .bind(q.offset)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(Page {
+            items: rows.iter().map(record_row).collect::<Result<_, _>>()?,
+            total,
+        })
+    }
+
+    /// Create a record with its first version and audit entry, in one transaction.
+    pub async fn create<T: Record>(
+        &self,
+        actor: &Actor,
+        rec: T,
+    ) -> Result<StoredRecord, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let stored = create_in(&mut tx, actor, rec).await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    /// Replace a record's data if `expected_version` is still current.
+    pub async fn update<T: Record>(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        expected_version: i64,
+        rec: T,
+    ) -> Result<StoredRecord, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let current = load(&mut tx, id).await?.ok_or(StoreError::NotFound)?;
+        if current.kind != T::KIND || current.agency_id != actor.agency_id {
+            return Err(StoreError::NotFound);
+        }
+        if current.version != expected_version {
+            return Err(StoreError::Stale {
+                current_version: current.version,
+            });
+        }
+        let stored = update_in(&mut tx, actor, current, rec, "").await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+}
+
+async fn load(tx: &mut WriteTx<'_>, id: Uuid) -> Result<Option<StoredRecord>, StoreError> {
+    let sql = format!("SELECT {RECORD_COLUMNS} FROM records WHERE id = $1");
+    let row = sqlx::query(&sql)
+        .bind(id.to_string())
+        .fetch_optional(&mut *tx.tx)
+        .await?;
+    row.as_ref().map(record_row).transpose()
+}
+
+/// A referenced record must exist, be of one of `kinds` and belong to the agency.
+async fn require_ref(
+    tx: &mut WriteTx<'_>,
+    actor: &Actor,
+    id: Uuid,
+    kinds: &[Kind],
+    field: &str,
+) -> Result<StoredRecord, StoreError> {
+    match load(tx, id).await? {
+        Some(r) if kinds.contains(&r.kind) && r.agency_id == actor.agency_id => Ok(r),
+        _ => {
+            let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+            Err(StoreError::Invalid(Invalid::one(
+                field,
+                format!(
+                    "{id} is not a {} of your agency: check the id",
+                    names.join(" or ")
+                ),
+            )))
+        }
+    }
+}
+
+struct Columns {
+    operation_id: Option<String>,
+    status: Option<String>,
+    child_id: Option<String>,
+    wristband: Option<String>,
+}
+
+fn columns(kind: Kind, data: &Value) -> Columns {
+    Columns {
+        operation_id: str_field(data, "operation_id"),
+        status: str_field(data, "status"),
+        child_id: str_field(data, "child_id"),
+        wristband: if kind == Kind::Child {
+            str_field(data, "wristband")
+        } else {
+            None
+        },
+    }
+}
+
+async fn check_references<T: Record>(
+    tx: &mut WriteTx<'_>,
+    actor: &Actor,
+    rec: &T,
+    data: &Value,
+    self_id: Option<Uuid>,
+) -> Result<(), StoreError> {
+    let uuid_at = |field: &str| str_field(data, field).and_then(|s| Uuid::parse_str(&s).ok());
+    if let Some(op) = uuid_at("operation_id") {
+        require_ref(tx, actor, op, &[Kind::Operation], "operation_id").await?;
+    }
+    match T::KIND {
+        Kind::Placement => {
+            if let (Some(c), Some(f)) = (uuid_at("child_id"), uuid_at("facility_id")) {
+                require_ref(tx, actor, c, &[Kind::Child], "child_id").await?;
+                require_ref(tx, actor, f, &[Kind::Facility], "facility_id").await?;
+            }
+        }
+        Kind::RiskFlag => {
+            if let Some(c) = uuid_at("child_id") {
+                require_ref(tx, actor, c, &[Kind::Child], "child_id").await?;
+            }
+        }
+        Kind::Relationship => {
+            for field in ["from", "to"] {
+                if let Some(p) = uuid_at(field) {
+                    require_ref(tx, actor, p, &[Kind::Child, Kind::Person], field).await?;
+                }
+            }
+        }
+        Kind::Household => {
+            if let Some(members) = data.get("members").and_then(Value::as_array) {
+                for (i, m) in members.iter().enumerate() {
+                    if let Some(p) = m.as_str().and_then(|s| Uuid::parse_str(s).ok()) {
+                        require_ref(
+                            tx,
+                            actor,
+                            p,
+                            &[Kind::Child, Kind::Person],
+                            &format!("members[{i}]"),
+                        )
+                        .await?;
+                    }
+                }
+            }
+        }
+        Kind::Child => {
+            let cols = columns(Kind::Child, data);
+            if let (Some(op), Some(w)) = (cols.operation_id, cols.wristband) {
+                let holder: Option<(String, Option<String>)> = sqlx::query(
+                    "SELECT id, case_number FROM records WHERE kind = 'child' AND operation_id = $1 AND wristband = $2",
+                )
+                .bind(op)
+                .bind(w.clone())
+                .fetch_all(&mut *tx.tx)
+                .await?
+                .iter()
+                .filter_map(|r| {
+                    Some((r.try_get::<String, _>("id").ok()?, r.try_get("case_number").ok()?))
+                })
+                .find(|(id, _)| Some(id.as_str()) != self_id.map(|s| s.to_string()).as_deref());
+                if let Some((_, case)) = holder {
+                    return Err(StoreError::Conflict(format!(
+                        "wristband {w} is already used by {} in this operation: check the number on the wristband",
+                        case.unwrap_or_default()
+                    )));
+                }
+            }
+        }
+        _ => {}
+    }
+    let _ = rec;
+    Ok(())
+}
+
+async fn write_search_keys(
+    tx: &mut WriteTx<'_>,
+    id: Uuid,
+    agency: Uuid,
+    kind: Kind,
+    terms: &[String],
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM search_keys WHERE record_id = $1")
+        .bind(id.to_string())
+        .execute(&mut *tx.tx)
+        .await?;
+    for t in terms {
+        sqlx::query(
+            "INSERT INTO search_keys (record_id, agency_id, kind, term) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id.to_string())
+        .bind(agency.to_string())
+        .bind(kind.as_str())
+        .bind(t.clone())
+        .execute(&mut *tx.tx)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn insert_version(
+    tx: &mut WriteTx<'_>,
+    id: Uuid,
+    version: i64,
+    data: &str,
+    by: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO record_versions (record_id, version, data, changed_at, changed_by) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(id.to_string())
+    .bind(version)
+    .bind(data.to_string())
+    .bind(tx.now.to_rfc3339())
+    .bind(by.to_string())
+    .execute(&mut *tx.tx)
+    .await?;
+    Ok(())
+}
+
+async fn next_case_number(
+    tx: &mut WriteTx<'_>,
+    actor: &Actor,
+    op_id: Uuid,
+) -> Result<String, StoreError> {
+    let op = require_ref(tx, actor, op_id, &[Kind::Operation], "operation_id").await?;
+    let country = str_field(&op.data, "country").unwrap_or_else(|| "XX".into());
+    let year = tx.now.year();
+    let key = format!("case:{country}-{year}");
+    let seq: i64 = sqlx::query_scalar(
+        "INSERT INTO counters (name, value) VALUES ($1, 1) \
+         ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value",
+    )
+    .bind(key)
+    .fetch_one(&mut *tx.tx)
+    .await?;
+    Ok(format!("{country}-{year}-{seq:06}"))
+}
+
+fn to_value<T: Record>(rec: &T) -> Result<Value, StoreError> {
+    serde_json::to_value(rec).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+pub(crate) async fn create_in<T: Record>(
+    tx: &mut WriteTx<'_>,
+    actor: &Actor,
+    rec: T,
+) -> Result<StoredRecord, StoreError> {
+    let data = to_value(&rec)?;
+    check_references(tx, actor, &rec, &data, None).await?;
+    let id = Uuid::now_v7();
+    let kind = T::KIND;
+    let case_number = if kind == Kind::Child {
+        let op = str_field(&data, "operation_id")
+            .and_then(|s| Uuid::parse_str(&s).ok())
+            .ok_or_else(|| StoreError::Invalid(Invalid::one("operation_id", "is missing")))?;
+        Some(next_case_number(tx, actor, op).await?)
+    } else {
+        None
+    };
+    let cols = columns(kind, &data);
+    let facility_id = match kind {
+        Kind::Facility => Some(id.to_string()),
+        Kind::Placement => str_field(&data, "facility_id"),
+        _ => None,
+    };
+    let gate = gate_str(record_gate(kind, &data));
+    let data_text = data.to_string();
+    let now = tx.now.to_rfc3339();
+    sqlx::query(
+        "INSERT INTO records (id, kind, agency_id, gate, operation_id, case_number, wristband, status, \
+         facility_id, child_id, data, version, created_at, created_by, updated_at, updated_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $13, $14, $15)",
+    )
+    .bind(id.to_string())
+    .bind(kind.as_str())
+    .bind(actor.agency_id.to_string())
+    .bind(gate)
+    .bind(cols.operation_id)
+    .bind(case_number.clone())
+    .bind(cols.wristband.clone())
+    .bind(cols.status)
+    .bind(facility_id.clone())
+    .bind(cols.child_id)
+    .bind(data_text.clone())
+    .bind(now.clone())
+    .bind(actor.username.clone())
+    .bind(now.clone())
+    .bind(actor.username.clone())
+    .execute(&mut *tx.tx)
+    .await?;
+    insert_version(tx, id, 1, &data_text, &actor.username).await?;
+    let terms = search_terms(&rec, case_number.as_deref(), cols.wristband.as_deref());
+    write_search_keys(tx, id, actor.agency_id, kind, &terms).await?;
+    tx.audit(NewEntry {
+        actor: actor.username.clone(),
+        action: Action::Create,
+        record_kind: Some(kind.as_str().into()),
+        record_id: Some(id.to_string()),
+        summary: match &case_number {
+            Some(c) => format!("created {} {c}", kind.as_str()),
+            None => format!("created {}", kind.as_str()),
+        },
+    });
+    let stored = StoredRecord {
+        id,
+        kind,
+        agency_id: actor.agency_id,
+        case_number,
+        facility_id: facility_id.as_deref().map(parse_uuid).transpose()?,
+        data,
+        version: 1,
+        created_at: now.clone(),
+        created_by: actor.username.clone(),
+        updated_at: now,
+        updated_by: actor.username.clone(),
+    };
+    after_change(tx, actor, &stored, None).await?;
+    Ok(stored)
+}
+
+pub(crate) async fn update_in<T: Record>(
+    tx: &mut WriteTx<'_>,
+    actor: &Actor,
+    current: StoredRecord,
+    rec: T,
+    why: &str,
+) -> Result<StoredRecord, StoreError> {
+    let data = to_value(&rec)?;
+    if T::KIND == Kind::Child {
+        let old = current.typed::<Child>()?.status;
+        let new = serde_json::from_value::<Child>(data.clone())
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?
+            .status;
+        old.can_become(new)
+            .map_err(|m| StoreError::Invalid(Invalid::one("status", m)))?;
+    }
+    check_references(tx, actor, &rec, &data, Some(current.id)).await?;
+    let changed = changed_fields(&current.data, &data);
+    let cols = columns(T::KIND, &data);
+    let facility_id = match T::KIND {
+        Kind::Placement => str_field(&data, "facility_id"),
+        _ => current.facility_id.map(|f| f.to_string()),
+    };
+    let gate = gate_str(record_gate(T::KIND, &data));
+    let version = current.version + 1;
+    let data_text = data.to_string();
+    let now = tx.now.to_rfc3339();
+    let n = sqlx::query(
+        "UPDATE records SET data = $1, version = $2, gate = $3, operation_id = $4, wristband = $5, \
+         status = $6, facility_id = $7, child_id = $8, updated_at = $9, updated_by = $10 \
+         WHERE id = $11 AND version = $12",
+    )
+    .bind(data_text.clone())
+    .bind(version)
+    .bind(gate)
+    .bind(cols.operation_id)
+    .bind(cols.wristband.clone())
+    .bind(cols.status)
+    .bind(facility_id.clone())
+    .bind(cols.child_id)
+    .bind(now.clone())
+    .bind(actor.username.clone())
+    .bind(current.id.to_string())
+    .bind(current.version)
+    .execute(&mut *tx.tx)
+    .await?
+    .rows_affected();
+    if n == 0 {
+        return Err(StoreError::Stale {
+            current_version: current.version,
+        });
+    }
+    insert_version(tx, current.id, version, &data_text, &actor.username).await?;
+    let terms = search_terms(
+        &rec,
+        current.case_number.as_deref(),
+        cols.wristband.as_deref(),
+    );
+    write_search_keys(tx, current.id, current.agency_id, T::KIND, &terms).await?;
+    let mut summary = format!(
+        "updated {} to version {version}: {}",
+        T::KIND.as_str(),
+        if changed.is_empty() {
+            "no field changed".to_string()
+        } else {
+            changed.join(", ")
+        }
+    );
+    if !why.is_empty() {
+        summary.push_str(&format!(" ({why})"));
+    }
+    tx.audit(NewEntry {
+        actor: actor.username.clone(),
+        action: Action::Update,
+        record_kind: Some(T::KIND.as_str().into()),
+        record_id: Some(current.id.to_string()),
+        summary,
+    });
+    let stored = StoredRecord {
+        data,
+        version,
+        updated_at: now,
+        updated_by: actor.username.clone(),
+        facility_id: facility_id.as_deref().map(parse_uuid).transpose()?,
+        ..current.clone()
+    };
+    after_change(tx, actor, &stored, Some(&current)).await?;
+    Ok(stored)
+}
+
+/// Rules that follow from a change to one record. Boxed with a named type because
+/// the rules create and update records in turn (recursion through async).
+fn after_change<'a, 'b: 'a>(
+    tx: &'a mut WriteTx<'b>,
+    actor: &'a Actor,
+    rec: &'a StoredRecord,
+    before: Option<&'a StoredRecord>,
+) -> BoxFuture<'a, Result<(), StoreError>> {
+    Box::pin(async move {
+        match rec.kind {
+            Kind::Placement => {
+                let p: Placement = rec.typed()?;
+                if before.is_none() && p.is_current_at(tx.now) {
+                    end_other_placements(tx, actor, p.child_id, rec.id, p.from).await?;
+                }
+                refresh_child_location(tx, actor, p.child_id).await?;
+                if let Some(old) = before {
+                    let old_child = old.typed::<Placement>()?.child_id;
+                    if old_child != p.child_id {
+                        refresh_child_location(tx, actor, old_child).await?;
+                    }
+                }
+            }
+            Kind::Relationship => raise_child_marriage_flags(tx, actor, rec).await?,
+            _ => {}
+        }
+        Ok(())
+    })
+}
+
+/// A child is in one place at a time: a new current placement ends the others.
+async fn end_other_placements(
+    tx: &mut WriteTx<'_>,
+    actor: &Actor,
+    child: Uuid,
+    keep: Uuid,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let sql = format!(
+        "SELECT {RECORD_COLUMNS} FROM records WHERE kind = 'placement' AND child_id = $1 AND id <> $2"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(child.to_string())
+        .bind(keep.to_string())
+        .fetch_all(&mut *tx.tx)
+        .await?;
+    for row in rows {
+        let stored = record_row(&row)?;
+        let mut p: Placement = stored.typed()?;
+        if p.to.is_none() && p.from <= at {
+            p.to = Some(at);
+            update_in(tx, actor, stored, p, "ended by a new placement").await?;
+        }
+    }
+    Ok(())
+}
+
+/// Derive the child's current facility from its placements; a child placed for
+/// the first time moves from intake to in_care.
+async fn refresh_child_location(
+    tx: &mut WriteTx<'_>,
+    actor: &Actor,
+    child: Uuid,
+) -> Result<(), StoreError> {
+    let sql =
+        format!("SELECT {RECORD_COLUMNS} FROM records WHERE kind = 'placement' AND child_id = $1");
+    let rows = sqlx::query(&sql)
+        .bind(child.to_string())
+        .fetch_all(&mut *tx.tx)
+        .await?;
+    let mut current: Option<Placement> = None;
+    for row in rows {
+        let p: Placement = record_row(&row)?.typed()?;
+        if p.is_current_at(tx.now) && current.as_ref().is_none_or(|c| p.from > c.from) {
+            current = Some(p);
+        }
+    }
+    let facility = current.as_ref().map(|p| p.facility_id.to_string());
+    sqlx::query("UPDATE records SET facility_id = $1 WHERE id = $2")
+        .bind(facility.clone())
+        .bind(child.to_string())
+        .execute(&mut *tx.tx)
+        .await?;
+    if current.is_some() {
+        if let Some(stored) = load(tx, child).await? {
+            let mut c: Child = stored.typed()?;
+            if c.status == ChildStatus::Intake {
+                c.status = ChildStatus::InCare;
+                update_in(tx, actor, stored, c, "placed in care").await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A spouse relationship with a minor raises a child_marriage flag on the minor's case.
+async fn raise_child_marriage_flags(
+    tx: &mut WriteTx<'_>,
+    actor: &Actor,
+    rel: &StoredRecord,
+) -> Result<(), StoreError> {
+    let r: amparo_domain::records::Relationship = rel.typed()?;
+    let from = load(tx, r.from).await?.ok_or(StoreError::NotFound)?;
+    let to = load(tx, r.to).await?.ok_or(StoreError::NotFound)?;
+    let birth = |s: &StoredRecord| -> Result<amparo_domain::birth::Birth, StoreError> {
+        Ok(match s.kind {
+            Kind::Child => s.typed::<Child>()?.birth,
+            _ => s.typed::<Person>()?.birth,
+        })
+    };
+    let (bf, bt) = (birth(&from)?, birth(&to)?);
+    let today = tx.now.date_naive();
+    let (flag_from, flag_to) = child_marriage_sides(
+        r.kind,
+        (&bf, from.kind == Kind::Child),
+        (&bt, to.kind == Kind::Child),
+        today,
+    );
+    for (side, flag) in [(&from, flag_from), (&to, flag_to)] {
+        if !flag || side.kind != Kind::Child {
+            continue;
+        }
+        let existing: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM records WHERE kind = 'risk_flag' AND child_id = $1 AND status = 'open' \
+             AND data LIKE $2",
+        )
+        .bind(side.id.to_string())
+        .bind(format!("%\"source_record\":\"{}\"%", rel.id))
+        .fetch_one(&mut *tx.tx)
+        .await?;
+        if existing > 0 {
+            continue;
+        }
+        let flag = RiskFlag {
+            child_id: side.id,
+            kind: RiskKind::ChildMarriage,
+            status: Default::default(),
+            reason: serde_json::from_value(Value::String(format!(
+                "Recorded as a spouse while possibly under 18 on {today} (relationship {})",
+                rel.id
+            )))
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            automatic: true,
+            source_record: Some(rel.id),
+            cleared_reason: None,
+        };
+        create_in(tx, actor, flag).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,280 @@
+//! The OpenAPI 3.1 document, built from the same kinds the router serves.
+use amparo_domain::records::Kind;
+use serde_json::{json, Value};
+
+fn s(t: &str) -> Value {
+    json!({"type": t})
+}
+fn opt_str() -> Value {
+    json!({"type": ["string", "null"]})
+}
+fn uuid() -> Value {
+    json!({"type": "string", "format": "uuid"})
+}
+fn en(values: &[&str]) -> Value {
+    json!({"type": "string", "enum": values})
+}
+fn arr(items: Value) -> Value {
+    json!({"type": "array", "items": items})
+}
+
+fn name_schema() -> Value {
+    json!({"type": "object", "properties": {
+        "given": s("string"), "family": s("string"),
+        "kind": en(&["as_given", "legal", "alias"]),
+        "script": en(&["latin", "hebrew", "other"]),
+        "language": s("string")}})
+}
+
+fn birth_schema() -> Value {
+    json!({"type": "object", "required": ["precision"], "properties": {
+        "precision": en(&["unknown", "exact", "year_month", "year", "estimated_age"]),
+        "date": {"type": "string", "format": "date"},
+        "year": s("integer"), "month": s("integer"), "age": s("integer"),
+        "at": {"type": "string", "format": "date"}}})
+}
+
+/// Writable fields and required ones, per kind.
+fn kind_fields(kind: Kind) -> (Value, Vec<&'static str>) {
+    match kind {
+        Kind::Operation => (
+            json!({"name": s("string"), "country": s("string"),
+                   "start_date": {"type":"string","format":"date"},
+                   "lead_agency": s("string"), "description": s("string")}),
+            vec!["name", "country", "start_date", "lead_agency"],
+        ),
+        Kind::Child => (
+            json!({"operation_id": uuid(), "names": arr(name_schema()),
+                   "sex": en(&["female", "male", "unknown"]), "birth": birth_schema(),
+                   "languages": arr(s("string")), "nationalities": arr(s("string")),
+                   "wristband": s("string"),
+                   "status": en(&["intake","in_care","missing","hospitalised","transferred","released","closed"]),
+                   "photo": s("string"), "protection_notes": s("string")}),
+            vec!["operation_id"],
+        ),
+        Kind::Person => (
+            json!({"operation_id": uuid(), "names": arr(name_schema()),
+                   "sex": en(&["female", "male", "unknown"]), "birth": birth_schema(),
+                   "country_of_residence": s("string"), "nationalities": arr(s("string")),
+                   "notes": s("string")}),
+            vec!["names"],
+        ),
+        Kind::Relationship => (
+            json!({"from": uuid(), "to": uuid(),
+                   "kind": en(&["mother","father","guardian","sibling","half_sibling","spouse","grandparent","other_relative","community_leader"]),
+                   "verification": en(&["claimed", "verified"]), "source": s("string")}),
+            vec!["from", "to", "kind"],
+        ),
+        Kind::Household => (
+            json!({"operation_id": uuid(), "label": s("string"), "members": arr(uuid()),
+                   "countries": arr(s("string")), "address": s("string")}),
+            vec![],
+        ),
+        Kind::Facility => (
+            json!({"operation_id": uuid(), "name": s("string"),
+                   "kind": en(&["care_centre","hospital","police","other"]),
+                   "address": s("string"), "capacity": s("integer"),
+                   "security_level": en(&["low","medium","high"])}),
+            vec!["name", "kind"],
+        ),
+        Kind::Placement => (
+            json!({"child_id": uuid(), "facility_id": uuid(),
+                   "from": {"type":"string","format":"date-time"},
+                   "to": {"type":"string","format":"date-time"},
+                   "legal_basis": {"type":"object","required":["kind","issuing_authority","reference","date"],
+                       "properties": {"kind": en(&["protective_order","court_order","emergency_measure","consent","other"]),
+                       "issuing_authority": s("string"), "reference": s("string"),
+                       "date": {"type":"string","format":"date"}}},
+                   "authorised_by": s("string"), "reason": s("string")}),
+            vec![
+                "child_id",
+                "facility_id",
+                "from",
+                "legal_basis",
+                "authorised_by",
+            ],
+        ),
+        Kind::RiskFlag => (
+            json!({"child_id": uuid(),
+                   "kind": en(&["child_marriage","pregnancy_minor","sexual_abuse_suspected","physical_punishment","neglect","trafficking_risk","abduction_risk","medical_urgent"]),
+                   "status": en(&["open","cleared"]), "reason": s("string"),
+                   "automatic": s("boolean"), "source_record": uuid(), "cleared_reason": s("string")}),
+            vec!["child_id", "kind", "reason"],
+        ),
+    }
+}
+
+fn schema_name(kind: Kind) -> String {
+    let c = kind.as_str();
+    let mut out = String::new();
+    for part in c.split('_') {
+        let mut chars = part.chars();
+        if let Some(f) = chars.next() {
+            out.push(f.to_ascii_uppercase());
+            out.extend(chars);
+        }
+    }
+    out
+}
+
+fn problem() -> Value {
+    json!({"description": "Problem", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}})
+}
+
+fn ok(schema: Value) -> Value {
+    json!({"description": "OK", "content": {"application/json": {"schema": schema}}})
+}
+
+pub fn document() -> Value {
+    let mut paths = serde_json::Map::new();
+    let mut schemas = serde_json::Map::new();
+    let errors = |mut responses: serde_json::Map<String, Value>, codes: &[&str]| {
+        for c in codes {
+            responses.insert((*c).into(), problem());
+        }
+        Value::Object(responses)
+    };
+    for kind in Kind::ALL {
+        let name = schema_name(kind);
+        let (props, required) = kind_fields(kind);
+        schemas.insert(
+            format!("{name}Input"),
+            json!({"type": "object", "properties": props, "required": required}),
+        );
+        let mut full = props.clone();
+        if let Some(o) = full.as_object_mut() {
+            for (k, v) in [
+                ("id", uuid()),
+                ("version", s("integer")),
+                ("created_at", s("string")),
+                ("created_by", s("string")),
+                ("updated_at", s("string")),
+                ("updated_by", s("string")),
+            ] {
+                o.insert(k.into(), v);
+            }
+            if kind == Kind::Child {
+                o.insert("case_number".into(), s("string"));
+                o.insert("current_facility_id".into(), opt_str());
+            }
+        }
+        schemas.insert(
+            name.clone(),
+            json!({"type": "object", "description": "Fields the caller may not see are absent.", "properties": full}),
+        );
+        let r = json!({"$ref": format!("#/components/schemas/{name}")});
+        let input = json!({"$ref": format!("#/components/schemas/{name}Input")});
+        let c = kind.collection();
+        let id_param = json!({"name": "id", "in": "path", "required": true, "schema": uuid()});
+        let list_params = json!([
+            {"name": "operation", "in": "query", "schema": uuid()},
+            {"name": "status", "in": "query", "schema": s("string")},
+            {"name": "child", "in": "query", "schema": uuid()},
+            {"name": "q", "in": "query", "description": "Any name variant, case number or wristband", "schema": s("string")},
+            {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 500}},
+            {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}}
+        ]);
+        let mut list_ok = serde_json::Map::new();
+        list_ok.insert("200".into(), ok(json!({"type": "object", "properties": {
+            "items": arr(r.clone()), "total": s("integer"), "limit": s("integer"), "offset": s("integer")}})));
+        let mut created = serde_json::Map::new();
+        created.insert("201".into(), ok(r.clone()));
+        paths.insert(format!("/api/v1/{c}"), json!({
+            "get": {"summary": format!("List {c}"), "tags": [c], "parameters": list_params,
+                    "responses": errors(list_ok, &["400", "401", "403"])},
+            "post": {"summary": format!("Create a {}", kind.as_str()), "tags": [c],
+                     "requestBody": {"required": true, "content": {"application/json": {"schema": input.clone()}}},
+                     "responses": errors(created, &["400", "401", "403", "409", "413", "422"])}
+        }));
+        let mut read_ok = serde_json::Map::new();
+        read_ok.insert("200".into(), ok(r.clone()));
+        let mut patched = serde_json::Map::new();
+        patched.insert("200".into(), ok(r.clone()));
+        paths.insert(format!("/api/v1/{c}/{{id}}"), json!({
+            "get": {"summary": format!("Read a {}", kind.as_str()), "tags": [c], "parameters": [id_param.clone()],
+                    "responses": errors(read_ok, &["401", "404"])},
+            "patch": {"summary": format!("Change a {} (JSON merge patch; If-Match required)", kind.as_str()), "tags": [c],
+                      "parameters": [id_param.clone(), {"name": "If-Match", "in": "header", "required": true, "schema": s("string")}],
+                      "requestBody": {"required": true, "content": {"application/merge-patch+json": {"schema": input}}},
+                      "responses": errors(patched, &["400", "401", "403", "404", "409", "412", "413", "422", "428"])}
+        }));
+        let mut hist_ok = serde_json::Map::new();
+        hist_ok.insert("200".into(), ok(json!({"type": "object", "properties": {"items": arr(json!({"type":"object","properties":{
+            "version": s("integer"), "changed_at": s("string"), "changed_by": s("string"), "data": r}})), "total": s("integer")}})));
+        paths.insert(format!("/api/v1/{c}/{{id}}/history"), json!({
+            "get": {"summary": format!("Every version of a {}", kind.as_str()), "tags": [c], "parameters": [id_param],
+                    "responses": errors(hist_ok, &["401", "404"])}
+        }));
+    }
+    let plain = |summary: &str, codes: &[&str]| {
+        let mut m = serde_json::Map::new();
+        m.insert("200".into(), ok(json!({"type": "object"})));
+        json!({"summary": summary, "responses": errors(m, codes)})
+    };
+    let no_content = |summary: &str, codes: &[&str]| {
+        let mut m = serde_json::Map::new();
+        m.insert("204".into(), json!({"description": "Done"}));
+        json!({"summary": summary, "responses": errors(m, codes)})
+    };
+    let body = |mut op: Value, schema: Value| {
+        op["requestBody"] =
+            json!({"required": true, "content": {"application/json": {"schema": schema}}});
+        op
+    };
+    let id_param = json!([{"name": "id", "in": "path", "required": true, "schema": uuid()}]);
+    let with_id = |mut op: Value| {
+        op["parameters"] = id_param.clone();
+        op
+    };
+    paths.insert("/api/v1/session".into(), json!({
+        "post": body(plain("Sign in; sets the session cookie and returns the CSRF token", &["400", "401", "422", "429"]),
+            json!({"type":"object","required":["username","password"],"properties":{"username":s("string"),"password":s("string")}})),
+        "get": plain("The signed-in user", &["401"]),
+        "delete": no_content("Sign out", &["401", "403"]),
+    }));
+    paths.insert("/api/v1/session/password".into(), json!({
+        "post": body(no_content("Change your password", &["400", "401", "403", "422"]),
+            json!({"type":"object","required":["current_password","new_password"],"properties":{"current_password":s("string"),"new_password":s("string")}})),
+    }));
+    paths.insert("/api/v1/users".into(), json!({
+        "get": plain("Users of your agency (admin)", &["401", "403"]),
+        "post": body(plain("Add a user with a one-time password (admin)", &["400", "401", "403", "409", "422"]),
+            json!({"type":"object","required":["username","roles"],"properties":{"username":s("string"),"roles":arr(s("string")),"facilities":arr(uuid()),"language":en(&["es","en"])}})),
+    }));
+    paths.insert(
+        "/api/v1/users/{id}/password-reset".into(),
+        json!({"post": with_id(plain("Reset a user's password (admin)", &["401", "403", "404"]))}),
+    );
+    paths.insert("/api/v1/users/{id}/disable".into(), json!({"post": with_id(no_content("Disable a user and end their sessions (admin)", &["401", "403", "404", "409"]))}));
+    paths.insert(
+        "/api/v1/users/{id}/enable".into(),
+        json!({"post": with_id(no_content("Enable a user (admin)", &["401", "403", "404"]))}),
+    );
+    let mut audit_op = plain(
+        "Audit entries, for one record with ?record=ID (admin, investigator)",
+        &["400", "401", "403", "404"],
+    );
+    audit_op["parameters"] = json!([{"name":"record","in":"query","schema":uuid()},{"name":"limit","in":"query","schema":s("integer")}]);
+    paths.insert("/api/v1/audit".into(), json!({"get": audit_op}));
+    paths.insert(
+        "/api/v1/openapi.json".into(),
+        json!({"get": plain("This document", &[])}),
+    );
+    schemas.insert("Problem".into(), json!({"type": "object", "properties": {
+        "type": s("string"), "title": s("string"), "status": s("integer"), "detail": s("string"),
+        "errors": arr(json!({"type":"object","properties":{"field":s("string"),"message":s("string")}}))}}));
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "amparo API", "version": env!("CARGO_PKG_VERSION"),
+                 "description": "Case management for child protection. Errors are application/problem+json. Updates need If-Match."},
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "amparo_session"}
+            }
+        },
+        "security": [{"bearer": []}, {"session": []}]
+    })
+}

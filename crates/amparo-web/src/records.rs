@@ -1,0 +1,440 @@
+//! The record routes, one generic set for every kind:
+//! parse -> domain -> store -> redact -> respond, with audited reads and denials.
+use crate::auth::Auth;
+use crate::body::{json_value, typed};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use amparo_domain::audit::{Action, NewEntry};
+use amparo_domain::policy::{
+    can_see, field_sensitivity, redact, Capability, Redacted, Sensitivity, Viewer,
+};
+use amparo_domain::records::{Ctx, Kind, Record};
+use amparo_domain::Invalid;
+use amparo_store::{ListQuery, StoredRecord};
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde_json::{json, Map, Value};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// Routes for one kind: list, create, read, update, history.
+pub fn routes<T: Record>() -> Router<AppState> {
+    let c = T::KIND.collection();
+    Router::new()
+        .route(&format!("/{c}"), get(list::<T>).post(create::<T>))
+        .route(&format!("/{c}/{{id}}"), get(read::<T>).patch(update::<T>))
+        .route(&format!("/{c}/{{id}}/history"), get(history::<T>))
+}
+
+fn ctx() -> Ctx {
+    Ctx {
+        today: chrono::Utc::now().date_naive(),
+    }
+}
+
+fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
+    // An id that cannot exist is simply not found: no hint about the format of others.
+    Uuid::parse_str(raw).map_err(|_| ApiError::not_found())
+}
+
+fn entry(viewer: &Viewer, action: Action, rec: &StoredRecord, summary: &str) -> NewEntry {
+    NewEntry {
+        actor: viewer.username.clone(),
+        action,
+        record_kind: Some(rec.kind.as_str().into()),
+        record_id: Some(rec.id.to_string()),
+        summary: summary.into(),
+    }
+}
+
+/// Load a record the viewer may know of, or answer 404 (auditing the denial).
+async fn visible(
+    state: &AppState,
+    auth: &Auth,
+    kind: Kind,
+    raw_id: &str,
+) -> ApiResult<StoredRecord> {
+    let id = parse_id(raw_id)?;
+    let rec = state.store.get(id).await?.ok_or_else(ApiError::not_found)?;
+    if rec.kind != kind {
+        return Err(ApiError::not_found());
+    }
+    if !can_see(&auth.viewer, &rec.scope(), &rec.data) {
+        state
+            .store
+            .audit_reads(vec![entry(
+                &auth.viewer,
+                Action::Denied,
+                &rec,
+                "read refused: outside the user's access",
+            )])
+            .await?;
+        return Err(ApiError::not_found());
+    }
+    Ok(rec)
+}
+
+async fn require(state: &AppState, auth: &Auth, cap: Capability, what: &str) -> ApiResult<()> {
+    if auth.viewer.has(cap) {
+        return Ok(());
+    }
+    state
+        .store
+        .audit_reads(vec![NewEntry {
+            actor: auth.viewer.username.clone(),
+            action: Action::Denied,
+            record_kind: None,
+            record_id: None,
+            summary: format!("refused: {what}"),
+        }])
+        .await?;
+    Err(ApiError::forbidden(format!(
+        "Your role may not {what}. Ask your administrator if you need to."
+    )))
+}
+
+fn with_etag(mut resp: Response, version: i64) -> Response {
+    if let Ok(v) = HeaderValue::from_str(&format!("\"{version}\"")) {
+        resp.headers_mut().insert(header::ETAG, v);
+    }
+    resp
+}
+
+/// Redact one record and audit the read if it carried sensitive fields.
+async fn shown(state: &AppState, auth: &Auth, rec: &StoredRecord) -> ApiResult<Redacted> {
+    let r = redact(&auth.viewer, rec.kind, rec.to_json());
+    if r.is_sensitive() {
+        state
+            .store
+            .audit_reads(vec![entry(&auth.viewer, Action::Read, rec, "read")])
+            .await?;
+    }
+    Ok(r)
+}
+
+fn json_response(status: StatusCode, value: &impl serde::Serialize) -> Response {
+    (status, axum::Json(value)).into_response()
+}
+
+async fn read<T: Record>(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let rec = visible(&state, &auth, T::KIND, &id).await?;
+    let body = shown(&state, &auth, &rec).await?;
+    Ok(with_etag(json_response(StatusCode::OK, &body), rec.version))
+}
+
+async fn create<T: Record>(
+    State(state): State<AppState>,
+    auth: Auth,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Response> {
+    require(
+        &state,
+        &auth,
+        Capability::CaseWrite,
+        &format!("create {}", T::KIND.collection()),
+    )
+    .await?;
+    let value = json_value(body)?;
+    check_writable_fields(&auth.viewer, T::KIND, &value)?;
+    let mut rec: T = typed(value)?;
+    rec.prepare(&ctx()).map_err(ApiError::invalid)?;
+    let stored = state.store.create(&actor(&auth), rec).await?;
+    let body = shown(&state, &auth, &stored).await?;
+    let mut resp = with_etag(json_response(StatusCode::CREATED, &body), stored.version);
+    if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/{}/{}", T::KIND.collection(), stored.id))
+    {
+        resp.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(resp)
+}
+
+fn actor(auth: &Auth) -> amparo_store::Actor {
+    amparo_store::Actor {
+        username: auth.user.username.clone(),
+        agency_id: auth.user.agency_id,
+    }
+}
+
+/// Fields the server sets; a client may send them back unchanged and they are ignored.
+const SERVER_FIELDS: [&str; 8] = [
+    "id",
+    "case_number",
+    "version",
+    "created_at",
+    "created_by",
+    "updated_at",
+    "updated_by",
+    "current_facility_id",
+];
+
+/// A viewer may only write fields they may read.
+fn check_writable_fields(viewer: &Viewer, kind: Kind, body: &Value) -> ApiResult<()> {
+    let mut errs = Invalid::default();
+    if let Some(obj) = body.as_object() {
+        for key in obj.keys() {
+            if SERVER_FIELDS.contains(&key.as_str()) {
+                continue;
+            }
+            if !viewer.may_see(field_sensitivity(kind, key)) {
+                errs.push(key.clone(), "is not a field you may change");
+            }
+        }
+    }
+    if errs.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(errs))
+    }
+}
+
+fn strip_server_fields(value: &mut Value) {
+    if let Some(obj) = value.as_object_mut() {
+        for f in SERVER_FIELDS {
+            obj.remove(f);
+        }
+    }
+}
+
+/// RFC 7396 JSON merge patch.
+fn merge_patch(target: &mut Value, patch: &Value) {
+    match patch {
+        Value::Object(p) => {
+            if !target.is_object() {
+                *target = Value::Object(Map::new());
+            }
+            if let Value::Object(t) = target {
+                for (k, v) in p {
+                    if v.is_null() {
+                        t.remove(k);
+                    } else {
+                        merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
+                    }
+                }
+            }
+        }
+        other => *target = other.clone(),
+    }
+}
+
+fn if_match(headers: &HeaderMap) -> ApiResult<i64> {
+    let raw = headers
+        .get(header::IF_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::PRECONDITION_REQUIRED,
+                "Version needed",
+                "Send If-Match with the ETag you read (GET the record first), so that no one's change is overwritten.",
+            )
+        })?;
+    let v = raw.trim().trim_start_matches("W/").trim_matches('"');
+    v.parse::<i64>().map_err(|_| {
+        ApiError::bad_request(format!(
+            "If-Match '{raw}' is not an ETag of this server: use the ETag header from your last GET, e.g. \"3\"."
+        ))
+    })
+}
+
+async fn update<T: Record>(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Response> {
+    let current = visible(&state, &auth, T::KIND, &id).await?;
+    require(
+        &state,
+        &auth,
+        Capability::CaseWrite,
+        &format!("change {}", T::KIND.collection()),
+    )
+    .await?;
+    let expected = if_match(&headers)?;
+    if expected != current.version {
+        return Err(amparo_store::StoreError::Stale {
+            current_version: current.version,
+        }
+        .into());
+    }
+    let mut patch = json_value(body)?;
+    if !patch.is_object() {
+        return Err(ApiError::invalid(Invalid::one(
+            "",
+            "the body must be a JSON object (a merge patch)",
+        )));
+    }
+    strip_server_fields(&mut patch);
+    check_writable_fields(&auth.viewer, T::KIND, &patch)?;
+    let mut merged = current.data.clone();
+    merge_patch(&mut merged, &patch);
+    let mut rec: T = typed(merged)?;
+    rec.prepare(&ctx()).map_err(ApiError::invalid)?;
+    let stored = state
+        .store
+        .update(&actor(&auth), current.id, expected, rec)
+        .await?;
+    let body = shown(&state, &auth, &stored).await?;
+    Ok(with_etag(
+        json_response(StatusCode::OK, &body),
+        stored.version,
+    ))
+}
+
+async fn history<T: Record>(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let rec = visible(&state, &auth, T::KIND, &id).await?;
+    let versions = state.store.history(rec.id).await?;
+    let mut items = Vec::with_capacity(versions.len());
+    let mut sensitive = false;
+    for v in versions {
+        let r = redact(&auth.viewer, rec.kind, v.data);
+        sensitive |= r.is_sensitive();
+        items.push(json!({
+            "version": v.version,
+            "changed_at": v.changed_at,
+            "changed_by": v.changed_by,
+            "data": r,
+        }));
+    }
+    if sensitive {
+        state
+            .store
+            .audit_reads(vec![entry(
+                &auth.viewer,
+                Action::Read,
+                &rec,
+                "read history",
+            )])
+            .await?;
+    }
+    let total = items.len();
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"items": items, "total": total}),
+    ))
+}
+
+const MAX_PAGE: i64 = 500;
+
+fn list_params(
+    params: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> ApiResult<HashMap<String, String>> {
+    params
+        .map(|Query(p)| p)
+        .map_err(|e| ApiError::bad_request(format!("The query string could not be read: {e}")))
+}
+
+fn uuid_param(p: &HashMap<String, String>, name: &str) -> ApiResult<Option<Uuid>> {
+    match p.get(name) {
+        None => Ok(None),
+        Some(s) if s.is_empty() => Ok(None),
+        Some(s) => Uuid::parse_str(s).map(Some).map_err(|_| {
+            ApiError::bad_request(format!(
+                "{name} '{s}' is not an id: use the id of a record (a UUID)"
+            ))
+        }),
+    }
+}
+
+fn int_param(p: &HashMap<String, String>, name: &str, default: i64, max: i64) -> ApiResult<i64> {
+    match p.get(name) {
+        None => Ok(default),
+        Some(s) => match s.parse::<i64>() {
+            Ok(n) if (0..=max).contains(&n) => Ok(n),
+            _ => Err(ApiError::bad_request(format!(
+                "{name} '{s}' must be a whole number from 0 to {max}"
+            ))),
+        },
+    }
+}
+
+async fn list<T: Record>(
+    State(state): State<AppState>,
+    auth: Auth,
+    params: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> ApiResult<Response> {
+    let p = list_params(params)?;
+    let viewer = &auth.viewer;
+    let gates: Vec<Sensitivity> = [
+        Sensitivity::Basic,
+        Sensitivity::Identity,
+        Sensitivity::Location,
+        Sensitivity::Restricted,
+    ]
+    .into_iter()
+    .filter(|s| viewer.may_see(*s))
+    .collect();
+    if !viewer.may_see(Sensitivity::Basic) {
+        require(
+            &state,
+            &auth,
+            Capability::ReadBasic,
+            &format!("list {}", T::KIND.collection()),
+        )
+        .await?;
+    }
+    let status = p.get("status").filter(|s| !s.is_empty()).cloned();
+    if let (Kind::Child, Some(s)) = (T::KIND, &status) {
+        if amparo_domain::records::ChildStatus::parse(s).is_none() {
+            return Err(ApiError::bad_request(format!(
+                "status '{s}' is not a child status: use intake, in_care, missing, hospitalised, transferred, released or closed"
+            )));
+        }
+    }
+    let search = p.get("q").filter(|s| !s.trim().is_empty()).cloned();
+    if search.is_some() && !viewer.may_see(Sensitivity::Identity) {
+        // Searching by name would reveal names to a role that may not see them.
+        return Err(ApiError::forbidden(
+            "Your role may not search by name. Filter by operation or status instead.",
+        ));
+    }
+    let facilities = match (T::KIND, &viewer.facilities) {
+        (_, None) | (Kind::Operation, _) => None,
+        (Kind::Child | Kind::Placement | Kind::Facility, Some(f)) => Some(f.clone()),
+        (_, Some(_)) => Some(Vec::new()),
+    };
+    let q = ListQuery {
+        kind: T::KIND,
+        agency_id: viewer.agency_id,
+        gates,
+        facilities,
+        operation_id: uuid_param(&p, "operation")?,
+        status,
+        child_id: uuid_param(&p, "child")?,
+        search,
+        limit: int_param(&p, "limit", 50, MAX_PAGE)?,
+        offset: int_param(&p, "offset", 0, i64::MAX / 2)?,
+    };
+    let page = state.store.list(&q).await?;
+    let mut items = Vec::with_capacity(page.items.len());
+    let mut reads = Vec::new();
+    for rec in &page.items {
+        // The SQL already narrowed the list; the policy still has the last word.
+        if !can_see(viewer, &rec.scope(), &rec.data) {
+            continue;
+        }
+        let r = redact(viewer, rec.kind, rec.to_json());
+        if r.is_sensitive() {
+            reads.push(entry(viewer, Action::Read, rec, "listed"));
+        }
+        items.push(r);
+    }
+    state.store.audit_reads(reads).await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"items": items, "total": page.total, "limit": q.limit, "offset": q.offset}),
+    ))
+}

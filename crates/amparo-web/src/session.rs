@@ -1,0 +1,186 @@
+//! Sign in, sign out, and changing one's password.
+use crate::auth::{
+    check_new_password, hash_password, random_token, too_many_attempts, verify_password, Auth, Via,
+    MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS, SESSION_ABSOLUTE_SECS, SESSION_COOKIE,
+};
+use crate::body::{json_value, typed};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use amparo_domain::audit::{Action, NewEntry};
+use amparo_store::sha256_hex;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::json;
+use std::net::SocketAddr;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Login {
+    username: String,
+    password: String,
+}
+
+fn session_cookie(state: &AppState, value: &str, max_age: i64) -> String {
+    format!(
+        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{}",
+        if state.secure_cookies { "; Secure" } else { "" }
+    )
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Response> {
+    let input: Login = typed(json_value(body)?)?;
+    let username = input.username.trim().to_string();
+    let account_key = format!("user:{}", username.to_lowercase());
+    let address_key = format!("addr:{}", addr.ip());
+    if let Some(wait) = state
+        .limiter
+        .blocked(&account_key, MAX_FAILURES_PER_ACCOUNT)
+        .or_else(|| {
+            state
+                .limiter
+                .blocked(&address_key, MAX_FAILURES_PER_ADDRESS)
+        })
+    {
+        return Err(too_many_attempts(wait));
+    }
+    let user = state.store.user_by_username(&username).await?;
+    // Verify against a dummy hash for unknown users: same answer, same time.
+    let hash = user
+        .as_ref()
+        .map(|u| u.password_hash.clone())
+        .unwrap_or_else(|| state.dummy_hash.as_ref().clone());
+    let password = input.password;
+    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .unwrap_or(false);
+    let user = match user {
+        Some(u) if ok && !u.disabled => u,
+        _ => {
+            state.limiter.fail(&account_key);
+            state.limiter.fail(&address_key);
+            state
+                .store
+                .audit_event(NewEntry {
+                    actor: "anonymous".into(),
+                    action: Action::LoginFailed,
+                    record_kind: None,
+                    record_id: None,
+                    summary: format!("failed sign-in from {}", addr.ip()),
+                })
+                .await?;
+            return Err(ApiError::unauthorized(
+                "Wrong username or password. Check both and try again.",
+            ));
+        }
+    };
+    state.limiter.succeed(&account_key);
+    let token = random_token(32)?;
+    let csrf = random_token(32)?;
+    state
+        .store
+        .create_session(
+            &user,
+            &sha256_hex(token.as_bytes()),
+            &csrf,
+            &addr.ip().to_string(),
+        )
+        .await?;
+    let mut resp = (
+        StatusCode::OK,
+        Json(json!({
+            "username": user.username,
+            "roles": user.roles,
+            "must_change_password": user.must_change_password,
+            "csrf_token": csrf,
+            "expires_in": SESSION_ABSOLUTE_SECS,
+        })),
+    )
+        .into_response();
+    if let Ok(v) = HeaderValue::from_str(&session_cookie(&state, &token, SESSION_ABSOLUTE_SECS)) {
+        resp.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    Ok(resp)
+}
+
+pub async fn current(auth: Auth) -> ApiResult<Response> {
+    let csrf = match &auth.via {
+        Via::Session { csrf, .. } => Some(csrf.clone()),
+        Via::Bearer => None,
+    };
+    Ok(Json(json!({
+        "username": auth.user.username,
+        "roles": auth.user.roles,
+        "agency_id": auth.user.agency_id,
+        "facilities": auth.user.facilities,
+        "must_change_password": auth.user.must_change_password,
+        "language": auth.user.language,
+        "csrf_token": csrf,
+    }))
+    .into_response())
+}
+
+pub async fn logout(State(state): State<AppState>, auth: Auth) -> ApiResult<Response> {
+    if let Via::Session { token_hash, .. } = &auth.via {
+        state
+            .store
+            .end_session(token_hash, &auth.user.username)
+            .await?;
+    }
+    let mut resp = StatusCode::NO_CONTENT.into_response();
+    if let Ok(v) = HeaderValue::from_str(&session_cookie(&state, "", 0)) {
+        resp.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    Ok(resp)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PasswordChange {
+    current_password: String,
+    new_password: String,
+}
+
+pub async fn change_password(
+    State(state): State<AppState>,
+    auth: Auth,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Response> {
+    let input: PasswordChange = typed(json_value(body)?)?;
+    let hash = auth.user.password_hash.clone();
+    let current = input.current_password.clone();
+    let ok = tokio::task::spawn_blocking(move || verify_password(&current, &hash))
+        .await
+        .unwrap_or(false);
+    if !ok {
+        return Err(ApiError::invalid(amparo_domain::Invalid::one(
+            "current_password",
+            "is not your current password",
+        )));
+    }
+    check_new_password(&auth.user.username, &input.new_password)?;
+    if input.new_password == input.current_password {
+        return Err(ApiError::invalid(amparo_domain::Invalid::one(
+            "new_password",
+            "is the same as the current one: choose a new password",
+        )));
+    }
+    let new_hash = hash_password(&input.new_password)?;
+    let keep = match &auth.via {
+        Via::Session { token_hash, .. } => Some(token_hash.as_str()),
+        Via::Bearer => None,
+    };
+    state
+        .store
+        .set_password(&auth.user.username, auth.user.id, &new_hash, false, keep)
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

@@ -1,0 +1,15 @@
+use crate::auth::LoginLimiter;
+use amparo_store::Store;
+use std::sync::Arc;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub limiter: Arc<LoginLimiter>,
+    /// Set the Secure flag on cookies (when served over TLS).
+    pub secure_cookies: bool,
+    /// An Argon2 hash to verify against when the user does not exist, so the
+    /// answer takes as long as for a wrong password.
+    pub dummy_hash: Arc<String>,
+}
