@@ -181,7 +181,13 @@ impl FromRequestParts<AppState> for Auth {
                 ));
             }
         }
-        if user.must_change_password && !allowed_before_password_change(parts.uri.path()) {
+        // Inside a nested router the URI is shortened; the original one is kept aside.
+        let path = parts
+            .extensions
+            .get::<axum::extract::OriginalUri>()
+            .map(|u| u.0.path().to_string())
+            .unwrap_or_else(|| parts.uri.path().to_string());
+        if user.must_change_password && !allowed_before_password_change(&path) {
             return Err(ApiError::forbidden(
                 "Change your password first: POST /api/v1/session/password with current_password and new_password.",
             ));
