@@ -8,7 +8,9 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 async fn stale_update_is_refused(db: Db) {
-    let Some(server) = Server::start(db).await else { return };
+    let Some(server) = Server::start(db).await else {
+        return;
+    };
     let w = world(&server, "Agency One", "s").await;
     let path = format!("/children/{}", w.child_a);
     let first = w.caseworker.get(&path).await;
@@ -25,7 +27,12 @@ async fn stale_update_is_refused(db: Db) {
         json!({"languages": ["es", "yi"]}),
     ] {
         let stale = w.caseworker.patch(&path, &etag, body).await;
-        assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED, "{}", stale.body);
+        assert_eq!(
+            stale.status,
+            StatusCode::PRECONDITION_FAILED,
+            "{}",
+            stale.body
+        );
         assert!(stale.content_type.starts_with("application/problem+json"));
     }
     let after = w.caseworker.get(&path).await;
@@ -41,12 +48,17 @@ async fn stale_update_is_refused(db: Db) {
 on_both!(stale_update, stale_update_is_refused);
 
 async fn history_keeps_every_version(db: Db) {
-    let Some(server) = Server::start(db).await else { return };
+    let Some(server) = Server::start(db).await else {
+        return;
+    };
     let w = world(&server, "Agency One", "h").await;
     let path = format!("/children/{}", w.child_a);
     let mut etag = w.caseworker.get(&path).await.etag.unwrap();
     for (i, lang) in ["en", "yi", "he"].iter().enumerate() {
-        let r = w.caseworker.patch(&path, &etag, json!({"languages": [lang]})).await;
+        let r = w
+            .caseworker
+            .patch(&path, &etag, json!({"languages": [lang]}))
+            .await;
         assert_eq!(r.status, StatusCode::OK, "edit {i}: {}", r.body);
         etag = r.etag.unwrap();
     }
@@ -55,11 +67,16 @@ async fn history_keeps_every_version(db: Db) {
     let items = h.body["items"].as_array().unwrap();
     // created, placed in care (status change), then three edits
     assert_eq!(items.len(), 5, "{}", h.body);
-    let versions: Vec<i64> = items.iter().map(|i| i["version"].as_i64().unwrap()).collect();
+    let versions: Vec<i64> = items
+        .iter()
+        .map(|i| i["version"].as_i64().unwrap())
+        .collect();
     assert_eq!(versions, vec![1, 2, 3, 4, 5]);
     assert_eq!(items[4]["data"]["languages"], json!(["he"]));
     assert_eq!(items[2]["data"]["languages"], json!(["en"]));
-    assert!(items.iter().all(|i| i["changed_by"] == "hcw" || i["changed_by"].is_string()));
+    assert!(items
+        .iter()
+        .all(|i| i["changed_by"] == "hcw" || i["changed_by"].is_string()));
     assert_eq!(items[4]["changed_by"], "hcw");
     // The child's audit trail shows the changes and the reads.
     let inv = server.user("hinv", "investigator", "Agency One", &[]);
@@ -71,12 +88,16 @@ async fn history_keeps_every_version(db: Db) {
         .iter()
         .map(|e| e["action"].as_str().unwrap())
         .collect();
-    assert!(actions.contains(&"create") && actions.contains(&"update") && actions.contains(&"read"));
+    assert!(
+        actions.contains(&"create") && actions.contains(&"update") && actions.contains(&"read")
+    );
 }
 on_both!(history, history_keeps_every_version);
 
 async fn shelter_staff_sees_only_their_facility(db: Db) {
-    let Some(server) = Server::start(db).await else { return };
+    let Some(server) = Server::start(db).await else {
+        return;
+    };
     let w = world(&server, "Agency One", "f").await;
     // Restricted notes are written by an investigator-level process; here the
     // caseworker may not even write them.
@@ -94,20 +115,33 @@ async fn shelter_staff_sees_only_their_facility(db: Db) {
     assert!(mine.body.get("protection_notes").is_none());
     let other = staff.get(&format!("/children/{}", w.child_b)).await;
     assert_eq!(other.status, StatusCode::NOT_FOUND);
-    let unknown = staff.get(&format!("/children/{}", uuid::Uuid::now_v7())).await;
+    let unknown = staff
+        .get(&format!("/children/{}", uuid::Uuid::now_v7()))
+        .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
-    assert_eq!(other.body["detail"], unknown.body["detail"], "404s must not differ");
+    assert_eq!(
+        other.body["detail"], unknown.body["detail"],
+        "404s must not differ"
+    );
     let list = staff.get("/children").await;
     assert_eq!(list.body["total"], 1);
     assert_eq!(list.body["items"][0]["id"], json!(w.child_a));
     let search = staff.get("/children?q=rivka").await;
     assert_eq!(search.body["total"], 0);
-    assert_eq!(staff.get(&format!("/children/{}/history", w.child_b)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        staff
+            .get(&format!("/children/{}/history", w.child_b))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
     // Family data is beyond their view.
     assert_eq!(staff.get("/persons").await.body["total"], 0);
     // And they may not change a child.
     let etag = mine.etag.unwrap();
-    let edit = staff.patch(&path_a, &etag, json!({"languages": ["en"]})).await;
+    let edit = staff
+        .patch(&path_a, &etag, json!({"languages": ["en"]}))
+        .await;
     assert_eq!(edit.status, StatusCode::FORBIDDEN);
     // A shelter_staff user without facilities sees no child at all.
     let none = server.user("fnone", "shelter_staff", "Agency One", &[]);
@@ -121,38 +155,62 @@ async fn shelter_staff_sees_only_their_facility(db: Db) {
 on_both!(shelter_scope, shelter_staff_sees_only_their_facility);
 
 async fn partner_sees_no_names(db: Db) {
-    let Some(server) = Server::start(db).await else { return };
+    let Some(server) = Server::start(db).await else {
+        return;
+    };
     let w = world(&server, "Agency One", "p").await;
     let partner = server.user("ppartner", "partner", "Agency One", &[]);
     let child = partner.get(&format!("/children/{}", w.child_a)).await;
     assert_eq!(child.status, StatusCode::OK);
-    for hidden in ["names", "birth", "wristband", "current_facility_id", "protection_notes", "languages"] {
-        assert!(child.body.get(hidden).is_none(), "partner saw {hidden}: {}", child.body);
+    for hidden in [
+        "names",
+        "birth",
+        "wristband",
+        "current_facility_id",
+        "protection_notes",
+        "languages",
+    ] {
+        assert!(
+            child.body.get(hidden).is_none(),
+            "partner saw {hidden}: {}",
+            child.body
+        );
     }
     assert!(child.body.get("case_number").is_some());
     let list = partner.get("/children").await;
     let text = list.body.to_string();
-    assert!(!text.contains("Testman") && !text.contains("Jacobo"), "{text}");
-    assert_eq!(partner.get("/children?q=jacobo").await.status, StatusCode::FORBIDDEN);
+    assert!(
+        !text.contains("Testman") && !text.contains("Jacobo"),
+        "{text}"
+    );
+    assert_eq!(
+        partner.get("/children?q=jacobo").await.status,
+        StatusCode::FORBIDDEN
+    );
     let facility = partner.get(&format!("/facilities/{}", w.facility_a)).await;
     assert!(facility.body.get("address").is_none());
     assert_eq!(partner.get("/placements").await.body["total"], 0);
-    let history = partner.get(&format!("/children/{}/history", w.child_a)).await;
+    let history = partner
+        .get(&format!("/children/{}/history", w.child_a))
+        .await;
     assert!(!history.body.to_string().contains("Testman"));
 }
 on_both!(partner_view, partner_sees_no_names);
 
 async fn tampered_audit_is_caught(db: Db) {
-    let Some(mut server) = Server::start(db).await else { return };
+    let Some(mut server) = Server::start(db).await else {
+        return;
+    };
     let w = world(&server, "Agency One", "t").await;
     let _ = w.caseworker.get(&format!("/children/{}", w.child_a)).await;
     let (code, out) = server.cli(&["audit", "verify"], None);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("entries checked"), "{out}");
     server.kill();
-    let url = server.database_url.clone().unwrap_or_else(|| {
-        format!("sqlite://{}", server.data_dir.join("amparo.db").display())
-    });
+    let url = server
+        .database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}", server.data_dir.join("amparo.db").display()));
     sqlx::any::install_default_drivers();
     use sqlx::Connection;
     let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
@@ -166,10 +224,12 @@ async fn tampered_audit_is_caught(db: Db) {
     assert!(out.contains("entry 5"), "{out}");
     // Deleting the last entries is caught too.
     let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
-    sqlx::query("UPDATE audit SET summary = (SELECT summary FROM audit WHERE seq = 4) WHERE seq = 5")
-        .execute(&mut conn)
-        .await
-        .unwrap();
+    sqlx::query(
+        "UPDATE audit SET summary = (SELECT summary FROM audit WHERE seq = 4) WHERE seq = 5",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
     sqlx::query("DELETE FROM audit WHERE seq > 3")
         .execute(&mut conn)
         .await
@@ -182,7 +242,9 @@ async fn tampered_audit_is_caught(db: Db) {
 on_both!(tampered_audit, tampered_audit_is_caught);
 
 async fn concurrent_updates_keep_exactly_the_acknowledged(db: Db) {
-    let Some(server) = Server::start(db).await else { return };
+    let Some(server) = Server::start(db).await else {
+        return;
+    };
     let w = world(&server, "Agency One", "c").await;
     let path = format!("/children/{}", w.child_a);
     let mut tasks = Vec::new();
@@ -203,7 +265,9 @@ async fn concurrent_updates_keep_exactly_the_acknowledged(db: Db) {
     for t in tasks {
         let (i, status, body) = t.await.unwrap();
         match status {
-            StatusCode::OK => acknowledged.push((body["version"].as_i64().unwrap(), format!("w{i}"))),
+            StatusCode::OK => {
+                acknowledged.push((body["version"].as_i64().unwrap(), format!("w{i}")))
+            }
             StatusCode::PRECONDITION_FAILED => {}
             other => panic!("unexpected {other}: {body}"),
         }
@@ -222,22 +286,36 @@ async fn concurrent_updates_keep_exactly_the_acknowledged(db: Db) {
             )
         })
         .collect();
-    assert_eq!(edits, acknowledged, "history must hold exactly the acknowledged writes");
+    assert_eq!(
+        edits, acknowledged,
+        "history must hold exactly the acknowledged writes"
+    );
     let last = w.caseworker.get(&path).await;
-    assert_eq!(last.body["wristband"], json!(acknowledged.last().unwrap().1));
+    assert_eq!(
+        last.body["wristband"],
+        json!(acknowledged.last().unwrap().1)
+    );
     let (code, out) = server.cli(&["audit", "verify"], None);
     assert_eq!(code, 0, "{out}");
 }
-on_both!(concurrent_updates, concurrent_updates_keep_exactly_the_acknowledged);
+on_both!(
+    concurrent_updates,
+    concurrent_updates_keep_exactly_the_acknowledged
+);
 
 async fn brute_force_gets_429(db: Db) {
-    let Some(server) = Server::start(db).await else { return };
+    let Some(server) = Server::start(db).await else {
+        return;
+    };
     let _ = server.user("victim", "caseworker", "Agency One", &[]);
     let api = Api::cookies(&server.base);
     let mut statuses = Vec::new();
     for i in 0..7 {
         let r = api
-            .post("/session", json!({"username": "victim", "password": format!("guess-{i}")}))
+            .post(
+                "/session",
+                json!({"username": "victim", "password": format!("guess-{i}")}),
+            )
             .await;
         statuses.push(r.status.as_u16());
     }
@@ -245,15 +323,28 @@ async fn brute_force_gets_429(db: Db) {
     assert_eq!(statuses[5], 429, "{statuses:?}");
     // Even the right password waits now.
     let r = api
-        .post("/session", json!({"username": "victim", "password": password_of("victim")}))
+        .post(
+            "/session",
+            json!({"username": "victim", "password": password_of("victim")}),
+        )
         .await;
     assert_eq!(r.status.as_u16(), 429);
     assert!(r.headers.get("retry-after").is_some());
     // An unknown user gets the same answer as a wrong password.
-    let a = api.post("/session", json!({"username": "nobody", "password": "whatever-123"})).await;
+    let a = api
+        .post(
+            "/session",
+            json!({"username": "nobody", "password": "whatever-123"}),
+        )
+        .await;
     let b_user = server.user("other", "caseworker", "Agency One", &[]);
     drop(b_user);
-    let b = api.post("/session", json!({"username": "other", "password": "whatever-123"})).await;
+    let b = api
+        .post(
+            "/session",
+            json!({"username": "other", "password": "whatever-123"}),
+        )
+        .await;
     assert_eq!(a.status, b.status);
     assert_eq!(a.body, b.body);
     // Failed logins are in the audit chain.
@@ -263,7 +354,9 @@ async fn brute_force_gets_429(db: Db) {
 on_both!(brute_force, brute_force_gets_429);
 
 async fn bad_input_gets_problem_json(db: Db) {
-    let Some(server) = Server::start(db).await else { return };
+    let Some(server) = Server::start(db).await else {
+        return;
+    };
     let w = world(&server, "Agency One", "b").await;
     let api = &w.caseworker;
     let cases: Vec<(Method, String, Vec<u8>, u16, &str)> = vec![
@@ -303,21 +396,42 @@ async fn bad_input_gets_problem_json(db: Db) {
         (Method::DELETE, "/children".into(), vec![], 405, "method"),
     ];
     for (method, path, body, status, needle) in cases {
-        let body = if body.is_empty() && method == Method::GET { None } else { Some(body) };
+        let body = if body.is_empty() && method == Method::GET {
+            None
+        } else {
+            Some(body)
+        };
         let r = api.raw(method.clone(), &path, body, &[]).await;
         assert_eq!(r.status.as_u16(), status, "{method} {path}: {}", r.body);
-        assert!(r.content_type.starts_with("application/problem+json"), "{method} {path}: {}", r.content_type);
+        assert!(
+            r.content_type.starts_with("application/problem+json"),
+            "{method} {path}: {}",
+            r.content_type
+        );
         let detail = r.body["detail"].as_str().unwrap_or("");
-        assert!(detail.to_lowercase().contains(&needle.to_lowercase()), "{method} {path}: {detail}");
+        assert!(
+            detail.to_lowercase().contains(&needle.to_lowercase()),
+            "{method} {path}: {detail}"
+        );
     }
     // An oversized body is refused (on its own connection: the server closes it).
     let fresh = Api::bearer(&api.base, api.token.as_deref().unwrap());
-    let r = fresh.raw(Method::POST, "/children", Some(vec![b' '; 2 * 1024 * 1024]), &[]).await;
+    let r = fresh
+        .raw(
+            Method::POST,
+            "/children",
+            Some(vec![b' '; 2 * 1024 * 1024]),
+            &[],
+        )
+        .await;
     assert_eq!(r.status.as_u16(), 413);
     assert!(r.body["detail"].as_str().unwrap().contains("larger"));
     // Field errors name the field.
     let r = api
-        .post("/children", json!({"operation_id": w.operation, "names": [{"kind": "legal"}]}))
+        .post(
+            "/children",
+            json!({"operation_id": w.operation, "names": [{"kind": "legal"}]}),
+        )
         .await;
     assert_eq!(r.status.as_u16(), 422);
     assert_eq!(r.body["errors"][0]["field"], "names[0]");
@@ -327,7 +441,9 @@ async fn bad_input_gets_problem_json(db: Db) {
 on_both!(bad_input, bad_input_gets_problem_json);
 
 async fn spouse_minor_raises_child_marriage(db: Db) {
-    let Some(server) = Server::start(db).await else { return };
+    let Some(server) = Server::start(db).await else {
+        return;
+    };
     let w = world(&server, "Agency One", "m").await;
     let adult = w
         .caseworker
@@ -343,34 +459,54 @@ async fn spouse_minor_raises_child_marriage(db: Db) {
             json!({"from": adult["id"], "to": w.child_b, "kind": "spouse", "source": "intake"}),
         )
         .await;
-    let flags = w.caseworker.get(&format!("/risk-flags?child={}", w.child_b)).await;
+    let flags = w
+        .caseworker
+        .get(&format!("/risk-flags?child={}", w.child_b))
+        .await;
     assert_eq!(flags.body["total"], 1, "{}", flags.body);
     assert_eq!(flags.body["items"][0]["kind"], "child_marriage");
     assert_eq!(flags.body["items"][0]["automatic"], true);
     // Not for a father, nor between adults.
     let other = w
         .caseworker
-        .create("/persons", json!({"names": [{"given": "Golda"}], "birth": {"precision": "year", "year": 1992}}))
+        .create(
+            "/persons",
+            json!({"names": [{"given": "Golda"}], "birth": {"precision": "year", "year": 1992}}),
+        )
         .await;
     w.caseworker
-        .create("/relationships", json!({"from": adult["id"], "to": other["id"], "kind": "spouse"}))
+        .create(
+            "/relationships",
+            json!({"from": adult["id"], "to": other["id"], "kind": "spouse"}),
+        )
         .await;
     w.caseworker
-        .create("/relationships", json!({"from": adult["id"], "to": w.child_a, "kind": "father"}))
+        .create(
+            "/relationships",
+            json!({"from": adult["id"], "to": w.child_a, "kind": "father"}),
+        )
         .await;
     assert_eq!(w.caseworker.get("/risk-flags").await.body["total"], 1);
 }
 on_both!(child_marriage, spouse_minor_raises_child_marriage);
 
 async fn sessions_csrf_and_disabled_accounts(db: Db) {
-    let Some(server) = Server::start(db).await else { return };
+    let Some(server) = Server::start(db).await else {
+        return;
+    };
     // The first admin must change the one-time password before anything else.
     let admin = server.session("admin", &server.admin_password).await;
     let r = admin.get("/users").await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    assert!(r.body["detail"].as_str().unwrap().contains("Change your password"));
+    assert!(r.body["detail"]
+        .as_str()
+        .unwrap()
+        .contains("Change your password"));
     let r = admin
-        .post("/session/password", json!({"current_password": server.admin_password, "new_password": "short"}))
+        .post(
+            "/session/password",
+            json!({"current_password": server.admin_password, "new_password": "short"}),
+        )
         .await;
     assert_eq!(r.status.as_u16(), 422, "{}", r.body);
     let r = admin
@@ -383,22 +519,37 @@ async fn sessions_csrf_and_disabled_accounts(db: Db) {
     assert_eq!(admin.get("/users").await.status, StatusCode::OK);
     // Admins manage users but see no case data.
     let created = admin
-        .post("/users", json!({"username": "newcw", "roles": ["caseworker"]}))
+        .post(
+            "/users",
+            json!({"username": "newcw", "roles": ["caseworker"]}),
+        )
         .await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
     let user_id = created.body["user"]["id"].as_str().unwrap().to_string();
-    let otp = created.body["one_time_password"].as_str().unwrap().to_string();
+    let otp = created.body["one_time_password"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_eq!(admin.get("/children").await.status, StatusCode::FORBIDDEN);
     // A cookie session without the CSRF header cannot change anything.
     let cw = server.session("newcw", &otp).await;
-    let no_csrf = Api { csrf: None, ..cw.clone() };
+    let no_csrf = Api {
+        csrf: None,
+        ..cw.clone()
+    };
     let r = no_csrf
-        .post("/session/password", json!({"current_password": otp, "new_password": "another long passphrase"}))
+        .post(
+            "/session/password",
+            json!({"current_password": otp, "new_password": "another long passphrase"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert!(r.body["detail"].as_str().unwrap().contains("CSRF"));
     let r = cw
-        .post("/session/password", json!({"current_password": otp, "new_password": "another long passphrase"}))
+        .post(
+            "/session/password",
+            json!({"current_password": otp, "new_password": "another long passphrase"}),
+        )
         .await;
     assert_eq!(r.status.as_u16(), 204);
     assert_eq!(cw.get("/children").await.status, StatusCode::OK);
@@ -407,18 +558,40 @@ async fn sessions_csrf_and_disabled_accounts(db: Db) {
     let bearer = Api::bearer(&server.base, token.lines().next().unwrap().trim());
     assert_eq!(bearer.get("/children").await.status, StatusCode::OK);
     // Disabling ends the session and the token at once.
-    let r = admin.post(&format!("/users/{user_id}/disable"), json!({})).await;
+    let r = admin
+        .post(&format!("/users/{user_id}/disable"), json!({}))
+        .await;
     assert_eq!(r.status.as_u16(), 204);
     assert_eq!(cw.get("/children").await.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(bearer.get("/children").await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        bearer.get("/children").await.status,
+        StatusCode::UNAUTHORIZED
+    );
     // Cookies are HttpOnly and SameSite=Strict; a tampered cookie is refused.
     let login = Api::cookies(&server.base)
-        .post("/session", json!({"username": "admin", "password": "a much longer passphrase"}))
+        .post(
+            "/session",
+            json!({"username": "admin", "password": "a much longer passphrase"}),
+        )
         .await;
-    let cookie = login.headers.get("set-cookie").unwrap().to_str().unwrap().to_string();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+    let cookie = login
+        .headers
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
     let forged = Api::cookies(&server.base)
-        .raw(Method::GET, "/session", None, &[("cookie", "amparo_session=deadbeef")])
+        .raw(
+            Method::GET,
+            "/session",
+            None,
+            &[("cookie", "amparo_session=deadbeef")],
+        )
         .await;
     assert_eq!(forged.status, StatusCode::UNAUTHORIZED);
     // Logging out ends the session.
@@ -439,8 +612,19 @@ async fn openapi_matches_the_router() {
     assert_eq!(doc.body["openapi"], "3.1.0");
     let paths = doc.body["paths"].as_object().unwrap();
     assert!(paths.len() >= 30, "{}", paths.len());
-    for collection in ["operations", "children", "persons", "relationships", "households", "facilities", "placements"] {
-        assert!(paths.contains_key(&format!("/api/v1/{collection}")), "{collection}");
+    for collection in [
+        "operations",
+        "children",
+        "persons",
+        "relationships",
+        "households",
+        "facilities",
+        "placements",
+    ] {
+        assert!(
+            paths.contains_key(&format!("/api/v1/{collection}")),
+            "{collection}"
+        );
         assert!(paths.contains_key(&format!("/api/v1/{collection}/{{id}}/history")));
     }
     let id = uuid::Uuid::now_v7().to_string();
@@ -448,10 +632,20 @@ async fn openapi_matches_the_router() {
         for method in ops.as_object().unwrap().keys() {
             let p = path.trim_start_matches("/api/v1").replace("{id}", &id);
             let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
-            let r = api.raw(m.clone(), &p, Some(b"{}".to_vec()), &[("If-Match", "\"1\"")]).await;
+            let r = api
+                .raw(
+                    m.clone(),
+                    &p,
+                    Some(b"{}".to_vec()),
+                    &[("If-Match", "\"1\"")],
+                )
+                .await;
             assert_ne!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
             if r.status == StatusCode::NOT_FOUND {
-                assert!(r.body["detail"].as_str().unwrap().contains("No record"), "{method} {path} is not routed");
+                assert!(
+                    r.body["detail"].as_str().unwrap().contains("No record"),
+                    "{method} {path} is not routed"
+                );
             }
             assert!(r.status.as_u16() < 500, "{method} {path}: {}", r.body);
             assert_eq!(r.headers.get("x-frame-options").unwrap(), "DENY");

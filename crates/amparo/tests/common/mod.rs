@@ -51,7 +51,10 @@ pub async fn fresh_postgres() -> Option<String> {
         Some((h, q)) => (h.to_string(), format!("?{q}")),
         None => (base.clone(), String::new()),
     };
-    let prefix = head.rsplit_once('/').map(|(p, _)| p.to_string()).unwrap_or(head);
+    let prefix = head
+        .rsplit_once('/')
+        .map(|(p, _)| p.to_string())
+        .unwrap_or(head);
     Some(format!("{prefix}/{name}{query}"))
 }
 
@@ -171,7 +174,14 @@ impl Server {
     /// Add a user by the CLI and return an API client holding a bearer token.
     pub fn user(&self, username: &str, role: &str, agency: &str, facilities: &[&str]) -> Api {
         let mut args = vec![
-            "user", "add", "--username", username, "--role", role, "--agency", agency,
+            "user",
+            "add",
+            "--username",
+            username,
+            "--role",
+            role,
+            "--agency",
+            agency,
         ];
         for f in facilities {
             args.push("--facility");
@@ -196,7 +206,10 @@ impl Server {
             .await;
         assert_eq!(r.status, StatusCode::OK, "login failed: {}", r.body);
         let csrf = r.body["csrf_token"].as_str().unwrap().to_string();
-        Api { csrf: Some(csrf), ..api }
+        Api {
+            csrf: Some(csrf),
+            ..api
+        }
     }
 }
 
@@ -224,7 +237,10 @@ impl Api {
     pub fn bearer(base: &str, token: &str) -> Api {
         Api {
             base: base.to_string(),
-            client: Client::builder().timeout(Duration::from_secs(60)).build().unwrap(),
+            client: Client::builder()
+                .timeout(Duration::from_secs(60))
+                .build()
+                .unwrap(),
             token: Some(token.to_string()),
             csrf: None,
         }
@@ -308,7 +324,12 @@ impl Api {
     /// POST that must succeed with 201; returns the body.
     pub async fn create(&self, path: &str, body: Value) -> Value {
         let r = self.post(path, body).await;
-        assert_eq!(r.status, StatusCode::CREATED, "create {path} failed: {}", r.body);
+        assert_eq!(
+            r.status,
+            StatusCode::CREATED,
+            "create {path} failed: {}",
+            r.body
+        );
         r.body
     }
 }
