@@ -136,6 +136,69 @@ impl Birth {
     }
 }
 
+/// Read a birth as people type it: "7" or "about 7" / "unos 7" / "~7" (an age today),
+/// "2015", "2015-03", "2015-03-31", "31/03/2015", "20150331". Empty means unknown.
+pub fn parse_birth_text(raw: &str, today: NaiveDate) -> Result<Birth, String> {
+    let t = raw.trim().to_lowercase();
+    if t.is_empty() {
+        return Ok(Birth::Unknown);
+    }
+    let approx = [
+        "about ", "approx ", "ca. ", "ca ", "unos ", "aprox ", "aprox. ", "~",
+    ];
+    let mut body = t.as_str();
+    let mut said_about = false;
+    for p in approx {
+        if let Some(rest) = body.strip_prefix(p) {
+            body = rest.trim();
+            said_about = true;
+        }
+    }
+    let body = body
+        .trim_end_matches(" years")
+        .trim_end_matches(" años")
+        .trim();
+    let birth = if body.len() <= 3 && body.chars().all(|c| c.is_ascii_digit()) {
+        let age: u32 = body.parse().map_err(|_| format!("'{raw}' is not an age"))?;
+        Birth::EstimatedAge { age, at: today }
+    } else if said_about {
+        return Err(format!("'{raw}': write an age (about 7) or a date"));
+    } else if body.len() == 4 && body.chars().all(|c| c.is_ascii_digit()) {
+        Birth::Year {
+            year: body.parse().map_err(|_| format!("'{raw}' is not a year"))?,
+        }
+    } else if body.len() == 8 && body.chars().all(|c| c.is_ascii_digit()) {
+        let date = NaiveDate::parse_from_str(body, "%Y%m%d")
+            .map_err(|_| format!("'{raw}': no such date"))?;
+        Birth::Exact { date }
+    } else if let Some((y, m)) = body.split_once('-').filter(|(_, m)| !m.contains('-')) {
+        let year: i32 = y
+            .parse()
+            .map_err(|_| format!("'{raw}' is not a year-month"))?;
+        let month: u32 = m
+            .parse()
+            .map_err(|_| format!("'{raw}' is not a year-month"))?;
+        Birth::YearMonth { year, month }
+    } else {
+        let date = NaiveDate::parse_from_str(body, "%Y-%m-%d")
+            .or_else(|_| NaiveDate::parse_from_str(body, "%d/%m/%Y"))
+            .or_else(|_| NaiveDate::parse_from_str(body, "%d.%m.%Y"))
+            .map_err(|_| {
+                format!(
+                    "'{raw}': no such date; write 31/12/2015, 2015-12-31, 2015 or an age such as 7"
+                )
+            })?;
+        Birth::Exact { date }
+    };
+    birth.validate(today).map_err(|e| {
+        e.0.into_iter()
+            .map(|f| f.message)
+            .collect::<Vec<_>>()
+            .join("; ")
+    })?;
+    Ok(birth)
+}
+
 /// Whole years from `born` to `day`; `None` if `day` is before `born`.
 pub fn age_on(born: NaiveDate, day: NaiveDate) -> Option<u32> {
     if day < born {
@@ -186,6 +249,41 @@ mod tests {
             Some(false)
         );
         assert_eq!(Birth::Unknown.possibly_minor_on(today), None);
+    }
+    #[test]
+    fn typed_births() {
+        let today = d("2026-11-29");
+        let p = |s: &str| parse_birth_text(s, today);
+        assert_eq!(p("7"), Ok(Birth::EstimatedAge { age: 7, at: today }));
+        assert_eq!(p("about 7"), Ok(Birth::EstimatedAge { age: 7, at: today }));
+        assert_eq!(
+            p("unos 7 años"),
+            Ok(Birth::EstimatedAge { age: 7, at: today })
+        );
+        assert_eq!(p("2015"), Ok(Birth::Year { year: 2015 }));
+        assert_eq!(
+            p("2015-03"),
+            Ok(Birth::YearMonth {
+                year: 2015,
+                month: 3
+            })
+        );
+        assert_eq!(
+            p("31/12/2015"),
+            Ok(Birth::Exact {
+                date: d("2015-12-31")
+            })
+        );
+        assert_eq!(
+            p("20151231"),
+            Ok(Birth::Exact {
+                date: d("2015-12-31")
+            })
+        );
+        assert_eq!(p(""), Ok(Birth::Unknown));
+        assert!(p("31/02/2015").unwrap_err().contains("no such date"));
+        assert!(p("2031").unwrap_err().contains("future"));
+        assert!(p("about soon").is_err());
     }
     #[test]
     fn bad_month() {

@@ -16,7 +16,10 @@ pub enum Backend {
     Postgres,
 }
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_foundation.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_foundation.sql")),
+    (2, include_str!("../migrations/0002_idempotency.sql")),
+];
 
 /// The database handle shared by the server and the CLI.
 #[derive(Clone)]

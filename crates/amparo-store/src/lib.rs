@@ -6,12 +6,14 @@
 mod audit;
 mod db;
 mod error;
+mod files;
 mod records;
 mod users;
 
 pub use audit::{AuditRow, VerifyReport};
 pub use db::{Backend, Store};
 pub use error::StoreError;
+pub use files::FileStore;
 pub use records::{Actor, HistoryEntry, ListQuery, Page, StoredRecord};
 pub use users::{Agency, NewUser, SessionInfo, UserRow};
 

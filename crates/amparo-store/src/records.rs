@@ -103,6 +103,8 @@ pub struct ListQuery {
     pub status: Option<String>,
     pub child_id: Option<Uuid>,
     pub search: Option<String>,
+    /// Newest change first instead of case-number order.
+    pub recent_first: bool,
     pub limit: i64,
     pub offset: i64,
 }
@@ -215,6 +217,24 @@ impl Store {
         row.as_ref().map(record_row).transpose()
     }
 
+    /// Relationships and households of the agency that name this record.
+    pub async fn records_naming(
+        &self,
+        agency: Uuid,
+        id: Uuid,
+    ) -> Result<Vec<StoredRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {RECORD_COLUMNS} FROM records WHERE agency_id = $1 \
+             AND kind IN ('relationship', 'household') AND data LIKE $2 ORDER BY created_at"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(agency.to_string())
+            .bind(format!("%\"{id}\"%"))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(record_row).collect()
+    }
+
     pub async fn history(&self, id: Uuid) -> Result<Vec<HistoryEntry>, StoreError> {
         let rows = sqlx::query(
             "SELECT version, data, changed_at, changed_by FROM record_versions \
@@ -310,7 +330,12 @@ impl Store {
         let n = binds.len();
         let list_sql = format!(
             "SELECT {RECORD_COLUMNS} FROM records WHERE {where_sql} \
-             ORDER BY case_number, created_at, id LIMIT ${} OFFSET ${}",
+             ORDER BY {} LIMIT ${} OFFSET ${}",
+            if q.recent_first {
+                "updated_at DESC, id"
+            } else {
+                "case_number, created_at, id"
+            },
             n + 1,
             n + 2
         );
@@ -339,6 +364,62 @@ impl Store {
         let stored = create_in(&mut tx, actor, rec).await?;
         tx.commit().await?;
         Ok(stored)
+    }
+
+    /// Create once per idempotency key and user: a repeat returns the first record
+    /// and `false`.
+    pub async fn create_once<T: Record>(
+        &self,
+        actor: &Actor,
+        key: &str,
+        rec: T,
+    ) -> Result<(StoredRecord, bool), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let existing: Option<String> = sqlx::query_scalar(
+            "SELECT record_id FROM idempotency_keys WHERE idem_key = $1 AND username = $2",
+        )
+        .bind(key.to_string())
+        .bind(actor.username.clone())
+        .fetch_optional(&mut *tx.tx)
+        .await?;
+        if let Some(id) = existing {
+            let rec = load(&mut tx, parse_uuid(&id)?)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+            return Ok((rec, false));
+        }
+        let stored = create_in(&mut tx, actor, rec).await?;
+        sqlx::query(
+            "INSERT INTO idempotency_keys (idem_key, username, record_id, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(key.to_string())
+        .bind(actor.username.clone())
+        .bind(stored.id.to_string())
+        .bind(tx.now.to_rfc3339())
+        .execute(&mut *tx.tx)
+        .await?;
+        tx.commit().await?;
+        Ok((stored, true))
+    }
+
+    /// The child of an operation wearing this wristband, if any.
+    pub async fn child_by_wristband(
+        &self,
+        agency: Uuid,
+        operation: Uuid,
+        wristband: &str,
+    ) -> Result<Option<StoredRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {RECORD_COLUMNS} FROM records WHERE agency_id = $1 AND kind = 'child' \
+             AND operation_id = $2 AND wristband = $3"
+        );
+        let row = sqlx::query(&sql)
+            .bind(agency.to_string())
+            .bind(operation.to_string())
+            .bind(wristband.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(record_row).transpose()
     }
 
     /// Replace a record's data if `expected_version` is still current.

@@ -273,6 +273,16 @@ impl Store {
         Ok(())
     }
 
+    /// The interface language a user chose (a preference: not audited).
+    pub async fn set_language(&self, user_id: Uuid, language: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE users SET language = $1 WHERE id = $2")
+            .bind(language.to_string())
+            .bind(user_id.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Disable or re-enable an account. Disabling ends its sessions and tokens at once.
     pub async fn set_disabled(
         &self,

@@ -118,6 +118,20 @@ impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        authenticate(parts, state, true, true).await
+    }
+}
+
+/// Who is asking. `csrf_header`: cookie-authenticated changes must carry the
+/// X-CSRF-Token header (API); pages check a form field instead.
+/// `password_gate`: hold users with a one-time password to the password change.
+pub async fn authenticate(
+    parts: &mut Parts,
+    state: &AppState,
+    csrf_header: bool,
+    password_gate: bool,
+) -> Result<Auth, ApiError> {
+    {
         let bearer = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -167,7 +181,7 @@ impl FromRequestParts<AppState> for Auth {
                 "This account is disabled. Ask your administrator.",
             ));
         }
-        if let Via::Session { csrf, .. } = &via {
+        if let (true, Via::Session { csrf, .. }) = (csrf_header, &via) {
             let unsafe_method =
                 !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
             let sent = parts
@@ -187,7 +201,7 @@ impl FromRequestParts<AppState> for Auth {
             .get::<axum::extract::OriginalUri>()
             .map(|u| u.0.path().to_string())
             .unwrap_or_else(|| parts.uri.path().to_string());
-        if user.must_change_password && !allowed_before_password_change(&path) {
+        if password_gate && user.must_change_password && !allowed_before_password_change(&path) {
             return Err(ApiError::forbidden(
                 "Change your password first: POST /api/v1/session/password with current_password and new_password.",
             ));

@@ -118,4 +118,11 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl ApiError {
+    /// For pages: the same status, as plain text a person can read.
+    pub fn into_response_page(self) -> Response {
+        (self.status, self.detail).into_response()
+    }
+}
+
 pub type ApiResult<T> = Result<T, ApiError>;

@@ -6,7 +6,10 @@ pub mod audit;
 pub mod auth;
 mod body;
 pub mod error;
+pub mod i18n;
+mod intake;
 pub mod openapi;
+mod pages;
 mod records;
 pub mod session;
 pub mod state;
@@ -35,12 +38,15 @@ pub const MAX_BODY: usize = 1024 * 1024;
 
 pub struct Options {
     pub secure_cookies: bool,
+    /// Where photos and other files are kept.
+    pub files_dir: std::path::PathBuf,
 }
 
 pub fn state(store: Store, opts: Options) -> Result<AppState, ApiError> {
     let dummy = auth::hash_password(&auth::random_token(16)?)?;
     Ok(AppState {
         store,
+        files: amparo_store::FileStore::new(opts.files_dir),
         limiter: Arc::new(LoginLimiter::new(Duration::from_secs(15 * 60))),
         secure_cookies: opts.secure_cookies,
         dummy_hash: Arc::new(dummy),
@@ -61,6 +67,13 @@ pub fn app(state: AppState) -> Router {
         .route("/users/{id}/disable", post(users::disable))
         .route("/users/{id}/enable", post(users::enable))
         .route("/audit", get(audit::list))
+        .route("/intake", post(intake::intake))
+        .route(
+            "/children/{id}/photo",
+            get(intake::get_photo)
+                .put(intake::put_photo)
+                .layer(DefaultBodyLimit::max(intake::MAX_PHOTO)),
+        )
         .route("/openapi.json", get(openapi_json))
         .merge(records::routes::<Operation>())
         .merge(records::routes::<Child>())
@@ -72,6 +85,7 @@ pub fn app(state: AppState) -> Router {
         .merge(records::routes::<RiskFlag>());
     Router::new()
         .nest("/api/v1", api)
+        .merge(pages::routes())
         .route("/healthz", get(|| async { "ok" }))
         .fallback(|| async { ApiError::new(axum::http::StatusCode::NOT_FOUND, "Not found", "There is nothing at this address. The API lives under /api/v1; its description is at /api/v1/openapi.json.") })
         .method_not_allowed_fallback(|| async {
@@ -108,7 +122,10 @@ async fn security_headers(req: Request, next: Next) -> Response {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // Pages and API answers carry personal data: never cached. Static assets say otherwise.
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     tracing::info!(
         method = %method,
         path = %path,

@@ -27,11 +27,12 @@ pub fn routes<T: Record>() -> Router<AppState> {
     let c = T::KIND.collection();
     Router::new()
         .route(&format!("/{c}"), get(list::<T>).post(create::<T>))
+        .route(&format!("/{c}/search"), axum::routing::post(search::<T>))
         .route(&format!("/{c}/{{id}}"), get(read::<T>).patch(update::<T>))
         .route(&format!("/{c}/{{id}}/history"), get(history::<T>))
 }
 
-fn ctx() -> Ctx {
+pub(crate) fn ctx() -> Ctx {
     Ctx {
         today: chrono::Utc::now().date_naive(),
     }
@@ -53,7 +54,7 @@ fn entry(viewer: &Viewer, action: Action, rec: &StoredRecord, summary: &str) -> 
 }
 
 /// Load a record the viewer may know of, or answer 404 (auditing the denial).
-async fn visible(
+pub(crate) async fn visible(
     state: &AppState,
     auth: &Auth,
     kind: Kind,
@@ -79,7 +80,12 @@ async fn visible(
     Ok(rec)
 }
 
-async fn require(state: &AppState, auth: &Auth, cap: Capability, what: &str) -> ApiResult<()> {
+pub(crate) async fn require(
+    state: &AppState,
+    auth: &Auth,
+    cap: Capability,
+    what: &str,
+) -> ApiResult<()> {
     if auth.viewer.has(cap) {
         return Ok(());
     }
@@ -106,7 +112,11 @@ fn with_etag(mut resp: Response, version: i64) -> Response {
 }
 
 /// Redact one record and audit the read if it carried sensitive fields.
-async fn shown(state: &AppState, auth: &Auth, rec: &StoredRecord) -> ApiResult<Redacted> {
+pub(crate) async fn shown(
+    state: &AppState,
+    auth: &Auth,
+    rec: &StoredRecord,
+) -> ApiResult<Redacted> {
     let r = redact(&auth.viewer, rec.kind, rec.to_json());
     if r.is_sensitive() {
         state
@@ -157,7 +167,7 @@ async fn create<T: Record>(
     Ok(resp)
 }
 
-fn actor(auth: &Auth) -> amparo_store::Actor {
+pub(crate) fn actor(auth: &Auth) -> amparo_store::Actor {
     amparo_store::Actor {
         username: auth.user.username.clone(),
         agency_id: auth.user.agency_id,
@@ -361,12 +371,79 @@ fn int_param(p: &HashMap<String, String>, name: &str, default: i64, max: i64) ->
     }
 }
 
+/// Filters of a list or search request.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ListParams {
+    #[serde(default)]
+    pub operation: Option<Uuid>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub child: Option<Uuid>,
+    #[serde(default)]
+    pub q: Option<String>,
+    #[serde(default)]
+    pub limit: Option<i64>,
+    #[serde(default)]
+    pub offset: Option<i64>,
+}
+
 async fn list<T: Record>(
     State(state): State<AppState>,
     auth: Auth,
     params: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> ApiResult<Response> {
     let p = list_params(params)?;
+    if p.contains_key("q") {
+        return Err(ApiError::bad_request(format!(
+            "Names do not go in URLs: search with POST /api/v1/{}/search and a JSON body {{\"q\": \"...\"}}.",
+            T::KIND.collection()
+        )));
+    }
+    let params = ListParams {
+        operation: uuid_param(&p, "operation")?,
+        status: p.get("status").filter(|s| !s.is_empty()).cloned(),
+        child: uuid_param(&p, "child")?,
+        q: None,
+        limit: Some(int_param(&p, "limit", 50, MAX_PAGE)?),
+        offset: Some(int_param(&p, "offset", 0, i64::MAX / 2)?),
+    };
+    let (items, total, limit, offset) = list_core(&state, &auth, T::KIND, params).await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"items": items, "total": total, "limit": limit, "offset": offset}),
+    ))
+}
+
+async fn search<T: Record>(
+    State(state): State<AppState>,
+    auth: Auth,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Response> {
+    let params: ListParams = typed(json_value(body)?)?;
+    for (name, v) in [("limit", params.limit), ("offset", params.offset)] {
+        if v.is_some_and(|n| n < 0 || (name == "limit" && n > MAX_PAGE)) {
+            return Err(ApiError::invalid(Invalid::one(
+                name,
+                format!("must be from 0 to {MAX_PAGE}"),
+            )));
+        }
+    }
+    let (items, total, limit, offset) = list_core(&state, &auth, T::KIND, params).await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"items": items, "total": total, "limit": limit, "offset": offset}),
+    ))
+}
+
+/// The records of a kind the viewer may see, filtered, redacted, and audited.
+pub(crate) async fn list_core(
+    state: &AppState,
+    auth: &Auth,
+    kind: Kind,
+    p: ListParams,
+) -> ApiResult<(Vec<Redacted>, i64, i64, i64)> {
     let viewer = &auth.viewer;
     let gates: Vec<Sensitivity> = [
         Sensitivity::Basic,
@@ -379,44 +456,51 @@ async fn list<T: Record>(
     .collect();
     if !viewer.may_see(Sensitivity::Basic) {
         require(
-            &state,
-            &auth,
+            state,
+            auth,
             Capability::ReadBasic,
-            &format!("list {}", T::KIND.collection()),
+            &format!("list {}", kind.collection()),
         )
         .await?;
     }
-    let status = p.get("status").filter(|s| !s.is_empty()).cloned();
-    if let (Kind::Child, Some(s)) = (T::KIND, &status) {
+    let status = p.status.filter(|s| !s.is_empty());
+    if let (Kind::Child, Some(s)) = (kind, &status) {
         if amparo_domain::records::ChildStatus::parse(s).is_none() {
             return Err(ApiError::bad_request(format!(
                 "status '{s}' is not a child status: use intake, in_care, missing, hospitalised, transferred, released or closed"
             )));
         }
     }
-    let search = p.get("q").filter(|s| !s.trim().is_empty()).cloned();
+    let search = p.q.filter(|s| !s.trim().is_empty());
     if search.is_some() && !viewer.may_see(Sensitivity::Identity) {
         // Searching by name would reveal names to a role that may not see them.
         return Err(ApiError::forbidden(
             "Your role may not search by name. Filter by operation or status instead.",
         ));
     }
-    let facilities = match (T::KIND, &viewer.facilities) {
+    if search.as_ref().is_some_and(|s| s.chars().count() > 200) {
+        return Err(ApiError::invalid(Invalid::one(
+            "q",
+            "is longer than 200 characters",
+        )));
+    }
+    let facilities = match (kind, &viewer.facilities) {
         (_, None) | (Kind::Operation, _) => None,
         (Kind::Child | Kind::Placement | Kind::Facility, Some(f)) => Some(f.clone()),
         (_, Some(_)) => Some(Vec::new()),
     };
     let q = ListQuery {
-        kind: T::KIND,
+        kind,
         agency_id: viewer.agency_id,
         gates,
         facilities,
-        operation_id: uuid_param(&p, "operation")?,
+        operation_id: p.operation,
         status,
-        child_id: uuid_param(&p, "child")?,
+        child_id: p.child,
         search,
-        limit: int_param(&p, "limit", 50, MAX_PAGE)?,
-        offset: int_param(&p, "offset", 0, i64::MAX / 2)?,
+        recent_first: false,
+        limit: p.limit.unwrap_or(50).clamp(0, MAX_PAGE),
+        offset: p.offset.unwrap_or(0).max(0),
     };
     let page = state.store.list(&q).await?;
     let mut items = Vec::with_capacity(page.items.len());
@@ -433,8 +517,5 @@ async fn list<T: Record>(
         items.push(r);
     }
     state.store.audit_reads(reads).await?;
-    Ok(json_response(
-        StatusCode::OK,
-        &json!({"items": items, "total": page.total, "limit": q.limit, "offset": q.offset}),
-    ))
+    Ok((items, page.total, q.limit, q.offset))
 }

@@ -25,22 +25,24 @@ struct Login {
     password: String,
 }
 
-fn session_cookie(state: &AppState, value: &str, max_age: i64) -> String {
+pub fn session_cookie(state: &AppState, value: &str, max_age: i64) -> String {
     format!(
         "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{}",
         if state.secure_cookies { "; Secure" } else { "" }
     )
 }
 
-pub async fn login(
-    State(state): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    body: Result<Bytes, BytesRejection>,
-) -> ApiResult<Response> {
-    let input: Login = typed(json_value(body)?)?;
-    let username = input.username.trim().to_string();
+/// Check a username and password with the login limits; on success a new session
+/// (token, csrf) exists and the login is in the audit chain.
+pub async fn sign_in(
+    state: &AppState,
+    ip: std::net::IpAddr,
+    username: &str,
+    password: String,
+) -> ApiResult<(amparo_store::UserRow, String, String)> {
+    let username = username.trim().to_string();
     let account_key = format!("user:{}", username.to_lowercase());
-    let address_key = format!("addr:{}", addr.ip());
+    let address_key = format!("addr:{ip}");
     if let Some(wait) = state
         .limiter
         .blocked(&account_key, MAX_FAILURES_PER_ACCOUNT)
@@ -58,7 +60,6 @@ pub async fn login(
         .as_ref()
         .map(|u| u.password_hash.clone())
         .unwrap_or_else(|| state.dummy_hash.as_ref().clone());
-    let password = input.password;
     let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
         .await
         .unwrap_or(false);
@@ -74,7 +75,7 @@ pub async fn login(
                     action: Action::LoginFailed,
                     record_kind: None,
                     record_id: None,
-                    summary: format!("failed sign-in from {}", addr.ip()),
+                    summary: format!("failed sign-in from {ip}"),
                 })
                 .await?;
             return Err(ApiError::unauthorized(
@@ -87,13 +88,18 @@ pub async fn login(
     let csrf = random_token(32)?;
     state
         .store
-        .create_session(
-            &user,
-            &sha256_hex(token.as_bytes()),
-            &csrf,
-            &addr.ip().to_string(),
-        )
+        .create_session(&user, &sha256_hex(token.as_bytes()), &csrf, &ip.to_string())
         .await?;
+    Ok((user, token, csrf))
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Response> {
+    let input: Login = typed(json_value(body)?)?;
+    let (user, token, csrf) = sign_in(&state, addr.ip(), &input.username, input.password).await?;
     let mut resp = (
         StatusCode::OK,
         Json(json!({

@@ -6,6 +6,7 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
+    pub files: amparo_store::FileStore,
     pub limiter: Arc<LoginLimiter>,
     /// Set the Secure flag on cookies (when served over TLS).
     pub secure_cookies: bool,

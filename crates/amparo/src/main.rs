@@ -170,7 +170,12 @@ async fn ensure_admin(store: &Store, agency: &str) -> Result<Option<String>, Str
     Ok(Some(password))
 }
 
-async fn run_server(store: Store, args: &ServeArgs, banner: Vec<String>) -> Result<(), String> {
+async fn run_server(
+    store: Store,
+    args: &ServeArgs,
+    data_dir: &Path,
+    banner: Vec<String>,
+) -> Result<(), String> {
     let listener = TcpListener::bind(&args.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
@@ -181,6 +186,7 @@ async fn run_server(store: Store, args: &ServeArgs, banner: Vec<String>) -> Resu
         store,
         amparo_web::Options {
             secure_cookies: args.secure_cookies,
+            files_dir: data_dir.join("files"),
         },
     )
     .map_err(|e| e.detail)?;
@@ -209,7 +215,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
                     "First start: sign in as admin with the one-time password {pw} (you will be asked to choose a new one)."
                 ));
             }
-            run_server(store, args, banner).await?;
+            run_server(store, args, &cli.data_dir, banner).await?;
         }
         Command::Demo(args) => {
             let store = open(&cli).await?;
@@ -221,7 +227,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
                 ));
             }
             banner.extend(demo::load(&store).await?);
-            run_server(store, args, banner).await?;
+            run_server(store, args, &cli.data_dir, banner).await?;
         }
         Command::User(UserCommand::Add {
             username,

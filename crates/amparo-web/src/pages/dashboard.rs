@@ -1,0 +1,286 @@
+//! The operation dashboard: counts by status, facility, age band and sex; open
+//! risk flags; recent changes. Every number links to its list.
+use super::view::{age_now, s, title, Item, STATUSES};
+use super::{render, Chrome, Page};
+use crate::error::ApiError;
+use crate::state::AppState;
+use amparo_domain::audit::{Action, NewEntry};
+use amparo_domain::policy::{can_see, redact, Redacted, Sensitivity};
+use amparo_domain::records::Kind;
+use amparo_store::{ListQuery, StoredRecord};
+use askama::Template;
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect, Response};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+pub struct Count {
+    pub key: String,
+    pub label: String,
+    pub count: i64,
+    pub extra: String,
+}
+
+pub struct AgeRow {
+    pub label: String,
+    pub female: i64,
+    pub male: i64,
+    pub unknown: i64,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    c: Chrome,
+    operation_name: String,
+    total: i64,
+    by_status: Vec<Count>,
+    by_facility: Vec<Count>,
+    by_age: Vec<AgeRow>,
+    flagged: Vec<Item>,
+    recent: Vec<Item>,
+}
+
+/// The viewer's scoped query for a kind; callers narrow it further.
+pub(crate) fn scoped(page: &Page, kind: Kind) -> ListQuery {
+    let v = &page.auth.viewer;
+    ListQuery {
+        kind,
+        agency_id: v.agency_id,
+        gates: [
+            Sensitivity::Basic,
+            Sensitivity::Identity,
+            Sensitivity::Location,
+            Sensitivity::Restricted,
+        ]
+        .into_iter()
+        .filter(|s| v.may_see(*s))
+        .collect(),
+        facilities: match (kind, &v.facilities) {
+            (_, None) | (Kind::Operation, _) => None,
+            (Kind::Child | Kind::Placement | Kind::Facility, Some(f)) => Some(f.clone()),
+            (_, Some(_)) => Some(Vec::new()),
+        },
+        operation_id: None,
+        status: None,
+        child_id: None,
+        search: None,
+        recent_first: false,
+        limit: 50,
+        offset: 0,
+    }
+}
+
+/// Records through the policy, with sensitive reads audited in one group commit.
+pub(crate) async fn fetch(
+    state: &AppState,
+    page: &Page,
+    q: &ListQuery,
+) -> Result<(Vec<(StoredRecord, Redacted)>, i64), ApiError> {
+    let result = state.store.list(q).await?;
+    let mut out = Vec::new();
+    let mut reads = Vec::new();
+    for rec in result.items {
+        if !can_see(&page.auth.viewer, &rec.scope(), &rec.data) {
+            continue;
+        }
+        let r = redact(&page.auth.viewer, rec.kind, rec.to_json());
+        if r.is_sensitive() {
+            reads.push(NewEntry {
+                actor: page.auth.user.username.clone(),
+                action: Action::Read,
+                record_kind: Some(rec.kind.as_str().into()),
+                record_id: Some(rec.id.to_string()),
+                summary: "shown in a page".into(),
+            });
+        }
+        out.push((rec, r));
+    }
+    state.store.audit_reads(reads).await?;
+    Ok((out, result.total))
+}
+
+async fn count(state: &AppState, mut q: ListQuery) -> Result<i64, ApiError> {
+    q.limit = 0;
+    Ok(state.store.list(&q).await?.total)
+}
+
+const AGE_BANDS: [(u32, u32, &str); 5] = [
+    (0, 5, "0–5"),
+    (6, 11, "6–11"),
+    (12, 14, "12–14"),
+    (15, 17, "15–17"),
+    (18, 200, "18+"),
+];
+
+pub async fn page(State(state): State<AppState>, page: Page) -> Response {
+    if !page.auth.viewer.may_see(Sensitivity::Basic) {
+        return Redirect::to("/users").into_response();
+    }
+    match build(&state, &page).await {
+        Ok(p) => render(&DashboardPage { c: page.c, ..p }),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn build(state: &AppState, page: &Page) -> Result<DashboardPage, ApiError> {
+    let t = &page.c.t;
+    let today = chrono::Utc::now().date_naive();
+    let mut ops = scoped(page, Kind::Operation);
+    ops.limit = 1;
+    ops.recent_first = true;
+    let operation_name = fetch(state, page, &ops)
+        .await?
+        .0
+        .first()
+        .map(|(_, r)| s(r.value(), "name").to_string())
+        .unwrap_or_default();
+    let children = scoped(page, Kind::Child);
+    let total = count(state, children.clone()).await?;
+    let mut by_status = Vec::new();
+    for st in STATUSES {
+        let n = count(
+            state,
+            ListQuery {
+                status: Some(st.to_string()),
+                ..children.clone()
+            },
+        )
+        .await?;
+        by_status.push(Count {
+            key: st.into(),
+            label: t.get(&format!("status-{st}")),
+            count: n,
+            extra: String::new(),
+        });
+    }
+    let mut by_facility = Vec::new();
+    if page.auth.viewer.may_see(Sensitivity::Location) {
+        let mut fq = scoped(page, Kind::Facility);
+        fq.limit = 200;
+        for (rec, r) in fetch(state, page, &fq).await?.0 {
+            let n = count(
+                state,
+                ListQuery {
+                    facilities: Some(vec![rec.id]),
+                    ..children.clone()
+                },
+            )
+            .await?;
+            let cap = r.value().get("capacity").and_then(|c| c.as_i64());
+            by_facility.push(Count {
+                key: rec.id.to_string(),
+                label: s(r.value(), "name").to_string(),
+                count: n,
+                extra: cap
+                    .map(|c| t.with("dash-capacity", &[("capacity", c.to_string())]))
+                    .unwrap_or_default(),
+            });
+        }
+    }
+    let mut by_age = Vec::new();
+    if page.auth.viewer.may_see(Sensitivity::Identity) {
+        // Ages are derived from births: identity data, so only for those who see it.
+        let mut rows: Vec<AgeRow> = AGE_BANDS
+            .iter()
+            .map(|(_, _, l)| AgeRow {
+                label: (*l).into(),
+                female: 0,
+                male: 0,
+                unknown: 0,
+            })
+            .chain(std::iter::once(AgeRow {
+                label: t.get("age-unknown"),
+                female: 0,
+                male: 0,
+                unknown: 0,
+            }))
+            .collect();
+        let mut q = children.clone();
+        q.limit = 500;
+        loop {
+            let batch = state.store.list(&q).await?;
+            for rec in &batch.items {
+                let band = age_now(&rec.data, today)
+                    .and_then(|a| {
+                        AGE_BANDS
+                            .iter()
+                            .position(|(lo, hi, _)| a >= *lo && a <= *hi)
+                    })
+                    .unwrap_or(AGE_BANDS.len());
+                let row = &mut rows[band];
+                match s(&rec.data, "sex") {
+                    "female" => row.female += 1,
+                    "male" => row.male += 1,
+                    _ => row.unknown += 1,
+                }
+            }
+            if (batch.items.len() as i64) < q.limit {
+                break;
+            }
+            q.offset += q.limit;
+        }
+        by_age = rows;
+    }
+    // Open flags the viewer may see, with the child each concerns.
+    let mut flags_q = scoped(page, Kind::RiskFlag);
+    flags_q.status = Some("open".into());
+    flags_q.limit = 100;
+    let mut flagged = Vec::new();
+    let mut by_child: HashMap<Uuid, Vec<String>> = HashMap::new();
+    for (_, r) in fetch(state, page, &flags_q).await?.0 {
+        if let Ok(child) = Uuid::parse_str(s(r.value(), "child_id")) {
+            by_child
+                .entry(child)
+                .or_default()
+                .push(s(r.value(), "kind").replace('_', " "));
+        }
+    }
+    let mut reads = Vec::new();
+    for (child, kinds) in by_child {
+        if let Some(rec) = state.store.get(child).await? {
+            if can_see(&page.auth.viewer, &rec.scope(), &rec.data) {
+                let r = redact(&page.auth.viewer, rec.kind, rec.to_json());
+                if r.is_sensitive() {
+                    reads.push(NewEntry {
+                        actor: page.auth.user.username.clone(),
+                        action: Action::Read,
+                        record_kind: Some("child".into()),
+                        record_id: Some(child.to_string()),
+                        summary: "shown in a page".into(),
+                    });
+                }
+                flagged.push(Item {
+                    id: child.to_string(),
+                    label: title(r.value()),
+                    extra: kinds.join(", "),
+                });
+            }
+        }
+    }
+    state.store.audit_reads(reads).await?;
+    flagged.sort_by(|a, b| a.label.cmp(&b.label));
+    let mut recent_q = children.clone();
+    recent_q.recent_first = true;
+    recent_q.limit = 8;
+    let recent = fetch(state, page, &recent_q)
+        .await?
+        .0
+        .into_iter()
+        .map(|(rec, r)| Item {
+            id: rec.id.to_string(),
+            label: title(r.value()),
+            extra: format!("{} · {}", rec.updated_by, t.when(&rec.updated_at)),
+        })
+        .collect();
+    Ok(DashboardPage {
+        c: super::Chrome::new(t.clone(), String::new(), None, String::new()),
+        operation_name,
+        total,
+        by_status,
+        by_facility,
+        by_age,
+        flagged,
+        recent,
+    })
+}

@@ -1,0 +1,262 @@
+//! The HTML interface: server-rendered pages (askama), text from Fluent, the same
+//! policy and audit as the API. Forms carry a `csrf_token` field.
+mod children;
+mod dashboard;
+mod family;
+mod login;
+mod users;
+mod view;
+
+use crate::auth::{authenticate, constant_time_eq, Auth, Via};
+use crate::i18n::{Lang, Tr};
+use crate::state::AppState;
+use amparo_domain::policy::{Capability, Sensitivity};
+use askama::Template;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(dashboard::page))
+        .route("/login", get(login::form).post(login::submit))
+        .route("/logout", post(login::logout))
+        .route(
+            "/password",
+            get(login::password_form).post(login::password_submit),
+        )
+        .route("/lang/{code}", get(login::switch_language))
+        .route("/children", get(children::search_page))
+        .route("/children/search", post(children::search_submit))
+        .route(
+            "/children/{id}",
+            get(children::child_page).post(children::child_edit),
+        )
+        .route("/intake", get(children::intake_page))
+        .route("/households/{id}", get(family::page))
+        .route("/facilities/{id}/roster", get(children::roster))
+        .route("/users", get(users::page).post(users::create))
+        .route("/users/{id}/{action}", post(users::act))
+        .route("/static/app.css", get(css))
+        .route("/static/app.js", get(js))
+}
+
+async fn css() -> Response {
+    static_asset(
+        "text/css; charset=utf-8",
+        include_str!("../../static/app.css"),
+    )
+}
+async fn js() -> Response {
+    static_asset(
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/app.js"),
+    )
+}
+fn static_asset(content_type: &'static str, body: &'static str) -> Response {
+    let mut r = body.into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    r
+}
+
+pub const LANG_COOKIE: &str = "amparo_lang";
+pub const PRE_COOKIE: &str = "amparo_pre";
+
+pub(crate) fn cookie(parts: &Parts, name: &str) -> Option<String> {
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+/// Language before sign-in: the switch's cookie, else the browser's Accept-Language.
+fn anonymous_lang(parts: &Parts) -> Lang {
+    cookie(parts, LANG_COOKIE)
+        .and_then(|c| Lang::parse(&c))
+        .unwrap_or_else(|| {
+            Lang::from_accept_language(
+                parts
+                    .headers
+                    .get(header::ACCEPT_LANGUAGE)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or(""),
+            )
+        })
+}
+
+/// What every page's frame needs.
+pub struct Chrome {
+    pub t: Tr,
+    pub csrf: String,
+    pub signed_in: bool,
+    pub username: String,
+    pub sees_cases: bool,
+    pub can_write: bool,
+    pub is_admin: bool,
+    pub other_lang: &'static str,
+    /// This page's path, to come back to after a language switch.
+    pub path: String,
+}
+
+impl Chrome {
+    fn new(t: Tr, csrf: String, auth: Option<&Auth>, path: String) -> Chrome {
+        let other_lang = match t.lang {
+            Lang::Es => "en",
+            Lang::En => "es",
+        };
+        Chrome {
+            csrf,
+            signed_in: auth.is_some(),
+            username: auth.map(|a| a.user.username.clone()).unwrap_or_default(),
+            sees_cases: auth.is_some_and(|a| a.viewer.may_see(Sensitivity::Basic)),
+            can_write: auth.is_some_and(|a| a.viewer.has(Capability::CaseWrite)),
+            is_admin: auth.is_some_and(|a| a.viewer.has(Capability::UserAdmin)),
+            other_lang,
+            path: encode(&path),
+            t,
+        }
+    }
+}
+
+/// A signed-in page request. Not signed in: off to /login, and back here after.
+pub struct Page {
+    pub auth: Auth,
+    pub c: Chrome,
+}
+
+impl Page {
+    /// Forms prove they came from our page with the session's CSRF token.
+    pub fn check_csrf(&self, sent: Option<&String>) -> bool {
+        match &self.auth.via {
+            Via::Session { csrf, .. } => {
+                sent.is_some_and(|s| constant_time_eq(s.as_bytes(), csrf.as_bytes()))
+            }
+            Via::Bearer => false,
+        }
+    }
+}
+
+fn original_path(parts: &Parts) -> String {
+    parts
+        .extensions
+        .get::<axum::extract::OriginalUri>()
+        .map(|u| u.0.clone())
+        .unwrap_or_else(|| parts.uri.clone())
+        .path()
+        .to_string()
+}
+
+impl FromRequestParts<AppState> for Page {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let path = original_path(parts);
+        let auth = match authenticate(parts, state, false, false).await {
+            Ok(a) => a,
+            Err(e) if e.status == StatusCode::UNAUTHORIZED => {
+                let next = if parts.method == axum::http::Method::GET {
+                    path
+                } else {
+                    "/".into()
+                };
+                return Err(Redirect::to(&format!("/login?next={}", encode(&next))).into_response());
+            }
+            Err(e) => return Err(e.into_response()),
+        };
+        if auth.user.must_change_password && path != "/password" && path != "/logout" {
+            return Err(Redirect::to("/password").into_response());
+        }
+        let lang = Lang::parse(&auth.user.language).unwrap_or(Lang::Es);
+        let csrf = match &auth.via {
+            Via::Session { csrf, .. } => csrf.clone(),
+            Via::Bearer => String::new(),
+        };
+        let c = Chrome::new(Tr::new(lang), csrf, Some(&auth), path);
+        Ok(Page { auth, c })
+    }
+}
+
+/// A page request from someone not signed in (the login page).
+pub struct Anon {
+    pub c: Chrome,
+    /// A fresh pre-session token to set as cookie, if the browser had none.
+    pub new_pre: Option<String>,
+}
+
+impl FromRequestParts<AppState> for Anon {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Self, Response> {
+        let lang = anonymous_lang(parts);
+        let (pre, new_pre) = match cookie(parts, PRE_COOKIE).filter(|c| c.len() == 32) {
+            Some(p) => (p, None),
+            None => {
+                let p = crate::auth::random_token(16).map_err(IntoResponse::into_response)?;
+                (p.clone(), Some(p))
+            }
+        };
+        Ok(Anon {
+            c: Chrome::new(Tr::new(lang), pre, None, original_path(parts)),
+            new_pre,
+        })
+    }
+}
+
+/// Percent-encode a path for a query parameter.
+pub fn encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Only local paths are followed after sign-in.
+pub fn safe_next(next: &str) -> String {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+        next.to_string()
+    } else {
+        "/".to_string()
+    }
+}
+
+pub fn render(t: &impl Template) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "template error").into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct MessagePage {
+    pub c: Chrome,
+    pub message: String,
+}
+
+/// An error page in the user's language, with the right status.
+pub fn message(c: Chrome, status: StatusCode, message: String) -> Response {
+    let mut r = render(&MessagePage { c, message });
+    *r.status_mut() = status;
+    r
+}
