@@ -170,7 +170,6 @@ pub fn document() -> Value {
             {"name": "operation", "in": "query", "schema": uuid()},
             {"name": "status", "in": "query", "schema": s("string")},
             {"name": "child", "in": "query", "schema": uuid()},
-            {"name": "q", "in": "query", "description": "Any name variant, case number or wristband", "schema": s("string")},
             {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 500}},
             {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}}
         ]);
@@ -185,6 +184,16 @@ pub fn document() -> Value {
             "post": {"summary": format!("Create a {}", kind.as_str()), "tags": [c],
                      "requestBody": {"required": true, "content": {"application/json": {"schema": input.clone()}}},
                      "responses": errors(created, &["400", "401", "403", "409", "413", "422"])}
+        }));
+        let mut found = serde_json::Map::new();
+        found.insert("200".into(), ok(json!({"type": "object", "properties": {
+            "items": arr(r.clone()), "total": s("integer"), "limit": s("integer"), "offset": s("integer")}})));
+        paths.insert(format!("/api/v1/{c}/search"), json!({
+            "post": {"summary": format!("Search {c} by any name variant, case number or wristband (names stay out of URLs)"), "tags": [c],
+                     "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {
+                         "q": s("string"), "operation": uuid(), "status": s("string"), "child": uuid(),
+                         "limit": {"type": "integer", "minimum": 0, "maximum": 500}, "offset": {"type": "integer", "minimum": 0}}}}}},
+                     "responses": errors(found, &["400", "401", "403", "422"])}
         }));
         let mut read_ok = serde_json::Map::new();
         read_ok.insert("200".into(), ok(r.clone()));

@@ -126,7 +126,7 @@ async fn shelter_staff_sees_only_their_facility(db: Db) {
     let list = staff.get("/children").await;
     assert_eq!(list.body["total"], 1);
     assert_eq!(list.body["items"][0]["id"], json!(w.child_a));
-    let search = staff.get("/children?q=rivka").await;
+    let search = staff.post("/children/search", json!({"q": "rivka"})).await;
     assert_eq!(search.body["total"], 0);
     assert_eq!(
         staff
@@ -184,8 +184,16 @@ async fn partner_sees_no_names(db: Db) {
         "{text}"
     );
     assert_eq!(
-        partner.get("/children?q=jacobo").await.status,
+        partner
+            .post("/children/search", json!({"q": "jacobo"}))
+            .await
+            .status,
         StatusCode::FORBIDDEN
+    );
+    // Names never go in URLs.
+    assert_eq!(
+        partner.get("/children?q=jacobo").await.status,
+        StatusCode::BAD_REQUEST
     );
     let facility = partner.get(&format!("/facilities/{}", w.facility_a)).await;
     assert!(facility.body.get("address").is_none());

@@ -87,10 +87,17 @@ pub fn draw(nodes: &[Node], edges: &[Edge], minor_label: &str, marriage_label: &
         let (Some(&(x1, y1)), Some(&(x2, y2))) = (pos.get(&e.from), pos.get(&e.to)) else {
             continue;
         };
+        // Fathers' lines reach a child's left side, mothers' its right, so that the
+        // labels of the two do not sit on top of each other.
+        let arrive = match e.kind.as_str() {
+            "father" => W / 4,
+            "mother" => 3 * W / 4,
+            _ => W / 2,
+        };
         let (ax, ay, bx, by) = if y1 == y2 {
             (x1 + W / 2, y1 + H, x2 + W / 2, y2 + H)
         } else {
-            (x1 + W / 2, y1 + H, x2 + W / 2, y2)
+            (x1 + W / 2, y1 + H, x2 + arrive, y2)
         };
         let sibling = e.kind.contains("sibling");
         let (colour, dash, thick) = if e.child_marriage {
@@ -129,11 +136,12 @@ pub fn draw(nodes: &[Node], edges: &[Edge], minor_label: &str, marriage_label: &
             } else {
                 e.kind.clone()
             };
+            // Near the child's end, where lines from different parents have parted.
             let _ = write!(
                 svg,
                 "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"{colour}\" font-size=\"11\">{}</text>",
-                (ax + bx) / 2,
-                (ay + by) / 2,
+                ax + (bx - ax) * 4 / 5,
+                ay + (by - ay) * 4 / 5 - 3,
                 esc(&label)
             );
         }

@@ -2,6 +2,8 @@
 //! SQLite file or a fresh PostgreSQL database, and talk HTTP to it.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod webdriver;
+
 use reqwest::{Client, Method, Response, StatusCode};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Write};

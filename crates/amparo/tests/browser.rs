@@ -1,0 +1,193 @@
+//! The web interface in a real headless Chromium against the real server.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+use common::webdriver::{browser_available, Browser, Driver};
+use common::*;
+use serde_json::json;
+use std::path::PathBuf;
+use std::time::Duration;
+
+const ENTER: &str = "\u{E007}";
+const TAB: &str = "\u{E004}";
+
+fn shots() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots")
+}
+
+async fn sign_in(b: &Browser, base: &str, user: &str, password: &str) {
+    b.goto(&format!("{base}/login")).await;
+    b.type_into("#username", user).await;
+    b.type_into("#password", &format!("{password}{ENTER}"))
+        .await;
+    b.wait_for("#main h1").await;
+    b.wait_until("return !location.pathname.startsWith('/login')", "sign-in")
+        .await;
+}
+
+async fn child_by_wristband(api: &Api, wristband: &str) -> String {
+    let r = api.post("/children/search", json!({"q": wristband})).await;
+    r.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["wristband"] == wristband)
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .unwrap_or_else(|| panic!("no child with wristband {wristband}: {}", r.body))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn caseworker_day_in_the_browser() {
+    if !browser_available() {
+        return;
+    }
+    let server = Server::start_with(temp_dir("browser"), None, "demo");
+    let base = server.base.clone();
+    let (code, token) = server.cli(&["token", "create", "--username", "caseworker"], None);
+    assert_eq!(code, 0, "{token}");
+    let api = Api::bearer(&base, token.lines().next().unwrap().trim());
+    let before = api.get("/children?limit=0").await.body["total"]
+        .as_i64()
+        .unwrap();
+    let driver = Driver::start().await;
+
+    // Sign in and register five children from the keyboard alone.
+    let a = driver.browser(1280, 900).await;
+    sign_in(&a, &base, "caseworker", "demo-caseworker-2026").await;
+    a.goto(&format!("{base}/intake")).await;
+    a.wait_for("#wristband").await;
+    a.click("#wristband").await;
+    for i in 0..5 {
+        a.keys(&format!(
+            "90{i}{TAB}Niña{i}{TAB}Pruebas{TAB}f{TAB}{}{ENTER}",
+            6 + i
+        ))
+        .await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    a.wait_until(
+        "return document.getElementById('saved-count').textContent === '5'",
+        "five saved children",
+    )
+    .await;
+    let after = api.get("/children?limit=0").await.body["total"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(after, before + 5, "exactly five new children, none twice");
+    let id = child_by_wristband(&api, "903").await;
+    let child = api.get(&format!("/children/{id}")).await.body;
+    assert_eq!(child["names"][0]["given"], "Niña3");
+    assert_eq!(child["sex"], "female");
+    assert_eq!(child["birth"]["age"], 9);
+    a.screenshot(&shots().join("intake-desktop.png")).await;
+
+    // Open one, edit it in place, see the history.
+    a.goto(&format!("{base}/children/{id}")).await;
+    a.wait_for("#edit-form").await;
+    a.clear("#languages").await;
+    a.type_into("#languages", &format!("es, en{ENTER}")).await;
+    a.wait_for("#notice").await;
+    assert!(a.text("#history").await.contains("languages"));
+    assert_eq!(
+        api.get(&format!("/children/{id}")).await.body["languages"],
+        json!(["es", "en"])
+    );
+
+    // A second session changes the child while the first is editing.
+    let b = driver.browser(360, 780).await;
+    sign_in(&b, &base, "caseworker", "demo-caseworker-2026").await;
+    b.goto(&format!("{base}/children/{id}")).await;
+    b.clear("#wristband").await;
+    b.type_into("#wristband", &format!("913{ENTER}")).await;
+    b.wait_for("#notice").await;
+    a.clear("#given").await;
+    a.type_into("#given", &format!("Niña Tres{ENTER}")).await;
+    a.wait_for("#stale").await;
+    assert!(
+        a.text("#stale").await.contains("wristband"),
+        "{}",
+        a.text("#stale").await
+    );
+    let kept = a
+        .script("return document.getElementById('given').value")
+        .await;
+    assert_eq!(kept, json!("Niña Tres"), "what the user typed is kept");
+    let now = api.get(&format!("/children/{id}")).await.body;
+    assert_eq!(now["wristband"], "913");
+    assert_eq!(
+        now["names"][0]["given"], "Niña3",
+        "the stale edit changed nothing"
+    );
+
+    // Language switch.
+    assert_eq!(
+        a.script("return document.documentElement.lang").await,
+        json!("es")
+    );
+    a.click("#lang-switch").await;
+    a.wait_until("return document.documentElement.lang === 'en'", "English")
+        .await;
+    assert!(a.text("header").await.contains("Dashboard"));
+    a.click("#lang-switch").await;
+    a.wait_until("return document.documentElement.lang === 'es'", "Spanish")
+        .await;
+
+    // Screenshots of the main pages at phone and desktop width.
+    let family_child = child_by_wristband(&api, "1").await;
+    a.goto(&format!("{base}/children/{family_child}")).await;
+    let household = a
+        .script("var l = document.querySelector('a[href^=\"/households/\"]'); return l ? l.getAttribute('href') : ''")
+        .await;
+    let household = household.as_str().unwrap().to_string();
+    assert!(
+        household.starts_with("/households/"),
+        "child 1 has a family page"
+    );
+    for (browser, size) in [(&a, "desktop"), (&b, "phone")] {
+        browser.goto(&format!("{base}/")).await;
+        browser.wait_for(".counts").await;
+        browser
+            .screenshot(&shots().join(format!("dashboard-{size}.png")))
+            .await;
+        browser
+            .goto(&format!("{base}/children/{family_child}"))
+            .await;
+        browser.wait_for("#history").await;
+        browser
+            .screenshot(&shots().join(format!("child-{size}.png")))
+            .await;
+        browser.goto(&format!("{base}{household}")).await;
+        browser.wait_for("svg").await;
+        browser
+            .screenshot(&shots().join(format!("family-{size}.png")))
+            .await;
+    }
+    b.goto(&format!("{base}/intake")).await;
+    b.wait_for("#wristband").await;
+    b.screenshot(&shots().join("intake-phone.png")).await;
+    // Nothing overflows sideways on a phone.
+    let wide = b
+        .script("return document.documentElement.scrollWidth <= window.innerWidth + 1")
+        .await;
+    assert_eq!(wide, json!(true), "the intake page fits 360 px");
+
+    // Shelter staff cannot reach a child of another facility.
+    let c = driver.browser(360, 780).await;
+    sign_in(&c, &base, "shelter", "demo-shelter-2026").await;
+    let elsewhere = child_by_wristband(&api, "150").await;
+    let here = child_by_wristband(&api, "10").await;
+    c.goto(&format!("{base}/children/{elsewhere}")).await;
+    c.wait_for("#main").await;
+    let body = c.text("#main").await;
+    assert!(
+        !body.contains("Pruebas") && body.contains("No hay"),
+        "{body}"
+    );
+    c.goto(&format!("{base}/children/{here}")).await;
+    c.wait_for("#history").await;
+    for br in [&a, &b, &c] {
+        br.quit().await;
+    }
+    let (code, out) = server.cli(&["audit", "verify"], None);
+    assert_eq!(code, 0, "{out}");
+}
