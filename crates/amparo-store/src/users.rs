@@ -273,6 +273,56 @@ impl Store {
         Ok(())
     }
 
+    /// Change what a user may do. Their sessions end so the new roles apply at once.
+    pub async fn set_roles(
+        &self,
+        actor: &str,
+        user_id: Uuid,
+        roles: &[Role],
+        facilities: &[Uuid],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let facilities_text = facilities
+            .iter()
+            .map(|f| f.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        let n = sqlx::query(
+            "UPDATE users SET roles = $1, facilities = $2, updated_at = $3 WHERE id = $4",
+        )
+        .bind(roles_text(roles))
+        .bind(facilities_text.clone())
+        .bind(tx.now.to_rfc3339())
+        .bind(user_id.to_string())
+        .execute(&mut *tx.tx)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id.to_string())
+            .execute(&mut *tx.tx)
+            .await?;
+        tx.audit(NewEntry {
+            actor: actor.to_string(),
+            action: Action::UserAdmin,
+            record_kind: Some("user".into()),
+            record_id: Some(user_id.to_string()),
+            summary: format!(
+                "roles set to {}; facilities: {}",
+                roles_text(roles),
+                if facilities_text.is_empty() {
+                    "none".into()
+                } else {
+                    facilities_text
+                }
+            ),
+        });
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// The interface language a user chose (a preference: not audited).
     pub async fn set_language(&self, user_id: Uuid, language: &str) -> Result<(), StoreError> {
         sqlx::query("UPDATE users SET language = $1 WHERE id = $2")

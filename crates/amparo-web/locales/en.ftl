@@ -111,6 +111,7 @@ users-title = Users
 users-add = Add a user
 users-role = Role
 users-facilities = Facilities (shelter staff)
+users-save = Save roles
 users-create = Create
 users-reset = Reset password
 users-disable = Disable

@@ -111,6 +111,7 @@ users-title = Usuarios
 users-add = Agregar usuario
 users-role = Rol
 users-facilities = Centros (personal de albergue)
+users-save = Guardar rol
 users-create = Crear
 users-reset = Restablecer contraseña
 users-disable = Desactivar

@@ -171,6 +171,41 @@ async fn caseworker_day_in_the_browser() {
         .await;
     assert_eq!(wide, json!(true), "the intake page fits 360 px");
 
+    // Search as you type, by a spelling the child was not registered under.
+    a.goto(&format!("{base}/children")).await;
+    a.type_into("#q", "vaingart").await;
+    a.wait_until(
+        "return document.querySelectorAll('#results li').length > 0 && document.getElementById('results').textContent.includes('Vaingarten')",
+        "results as you type",
+    )
+    .await;
+    assert!(
+        !a.current_url().await.contains("vaingart"),
+        "no names in URLs"
+    );
+
+    // The administrator: one-time password, then users.
+    let adm = driver.browser(1280, 900).await;
+    adm.goto(&format!("{base}/login")).await;
+    adm.type_into("#username", "admin").await;
+    adm.type_into("#password", &format!("{}{ENTER}", server.admin_password))
+        .await;
+    adm.wait_for("#new_password").await;
+    assert!(adm.current_url().await.ends_with("/password"));
+    adm.type_into("#current_password", &server.admin_password)
+        .await;
+    adm.type_into("#new_password", "admin passphrase 2026")
+        .await;
+    adm.type_into("#repeat_password", &format!("admin passphrase 2026{ENTER}"))
+        .await;
+    adm.wait_for("#new-username").await;
+    adm.type_into("#new-username", &format!("nuevo.cw{ENTER}"))
+        .await;
+    adm.wait_for("#notice").await;
+    assert!(adm.text("#notice").await.contains("nuevo.cw"));
+    assert!(adm.text("table.users").await.contains("nuevo.cw"));
+    adm.quit().await;
+
     // Shelter staff cannot reach a child of another facility.
     let c = driver.browser(360, 780).await;
     sign_in(&c, &base, "shelter", "demo-shelter-2026").await;

@@ -18,6 +18,8 @@ pub struct UserRowView {
     pub id: String,
     pub username: String,
     pub roles: String,
+    pub role: String,
+    pub facilities: String,
     pub disabled: bool,
 }
 
@@ -52,6 +54,18 @@ async fn show(
                 .roles
                 .iter()
                 .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            role: u
+                .roles
+                .first()
+                .map(|r| r.as_str())
+                .unwrap_or("")
+                .to_string(),
+            facilities: u
+                .facilities
+                .iter()
+                .map(|f| f.to_string())
                 .collect::<Vec<_>>()
                 .join(", "),
             disabled: u.disabled,
@@ -218,6 +232,34 @@ pub async fn act(
                 .map_err(|e| e.to_string()),
             Err(e) => Err(e.detail),
         },
+        "roles" => {
+            let role = Role::parse(f.get("role").map(String::as_str).unwrap_or(""));
+            let facilities: Result<Vec<Uuid>, String> = f
+                .get("facility")
+                .map(|s| {
+                    s.split([',', ' '])
+                        .filter(|x| !x.trim().is_empty())
+                        .map(|x| {
+                            Uuid::parse_str(x.trim())
+                                .map_err(|_| format!("'{x}' is not a facility id"))
+                        })
+                        .collect()
+                })
+                .unwrap_or(Ok(vec![]));
+            match (role, facilities) {
+                (Ok(r), Ok(fs)) if user.id == page.auth.user.id && r != Role::Admin => {
+                    let _ = fs;
+                    Err("You cannot remove your own administrator role.".into())
+                }
+                (Ok(r), Ok(fs)) => state
+                    .store
+                    .set_roles(&actor, user.id, &[r], &fs)
+                    .await
+                    .map(|_| String::new())
+                    .map_err(|e| e.to_string()),
+                (Err(m), _) | (_, Err(m)) => Err(m),
+            }
+        }
         "disable" if user.id == page.auth.user.id => {
             Err("You cannot disable your own account.".into())
         }
