@@ -174,12 +174,30 @@ pub fn record_gate(kind: Kind, data: &Value) -> Sensitivity {
     match kind {
         Kind::Operation | Kind::Child | Kind::Facility => Sensitivity::Basic,
         Kind::Person | Kind::Relationship | Kind::Household => Sensitivity::Identity,
-        Kind::Placement => Sensitivity::Location,
+        Kind::Placement | Kind::RollCall | Kind::RollCallMark => Sensitivity::Location,
+        Kind::Incident | Kind::MissingAlert | Kind::Restriction | Kind::Visit => {
+            Sensitivity::Identity
+        }
         Kind::RiskFlag => match serde_json::from_value::<RiskFlag>(data.clone()) {
             Ok(f) if !f.kind.is_restricted() => Sensitivity::Identity,
             _ => Sensitivity::Restricted,
         },
     }
+}
+
+/// Kinds a facility-bound viewer (shelter staff) sees for their own facilities.
+pub fn facility_bound(kind: Kind) -> bool {
+    matches!(
+        kind,
+        Kind::Child
+            | Kind::Placement
+            | Kind::Facility
+            | Kind::RollCall
+            | Kind::RollCallMark
+            | Kind::Visit
+            | Kind::Incident
+            | Kind::MissingAlert
+    )
 }
 
 /// May this viewer know that this record exists? Deny by default.
@@ -250,6 +268,41 @@ pub fn field_sensitivity(kind: Kind, field: &str) -> Sensitivity {
             Kind::RiskFlag,
             "child_id" | "kind" | "status" | "reason" | "automatic" | "source_record"
             | "cleared_reason",
+        ) => Identity,
+        (Kind::Incident, "facility_id" | "place") => Location,
+        (
+            Kind::Incident,
+            "operation_id" | "kind" | "occurred_at" | "description" | "children" | "persons"
+            | "adults_described" | "staff_present" | "police_report" | "actions_taken" | "severity",
+        ) => Identity,
+        (
+            Kind::RollCall,
+            "facility_id" | "label" | "expected" | "status" | "incident_id" | "closed_at",
+        ) => Location,
+        (Kind::RollCallMark, "roll_call_id" | "child_id" | "mark" | "location" | "facility_id") => {
+            Location
+        }
+        (
+            Kind::MissingAlert,
+            "child_id" | "roll_call_id" | "status" | "last_seen_at" | "clothing",
+        ) => Identity,
+        (Kind::MissingAlert, "last_seen_place" | "found_at" | "found_where" | "facility_id") => {
+            Location
+        }
+        (Kind::Restriction, "person_id" | "children" | "operation_id" | "authority" | "barred") => {
+            Identity
+        }
+        (Kind::Visit, "facility_id") => Location,
+        (
+            Kind::Visit,
+            "visitor"
+            | "document"
+            | "relationship_claimed"
+            | "child_id"
+            | "outcome"
+            | "reason"
+            | "restriction_id"
+            | "incident_id",
         ) => Identity,
         _ => Restricted,
     }

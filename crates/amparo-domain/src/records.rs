@@ -21,10 +21,16 @@ pub enum Kind {
     Facility,
     Placement,
     RiskFlag,
+    Incident,
+    RollCall,
+    RollCallMark,
+    MissingAlert,
+    Restriction,
+    Visit,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 14] = [
         Kind::Operation,
         Kind::Child,
         Kind::Person,
@@ -33,6 +39,12 @@ impl Kind {
         Kind::Facility,
         Kind::Placement,
         Kind::RiskFlag,
+        Kind::Incident,
+        Kind::RollCall,
+        Kind::RollCallMark,
+        Kind::MissingAlert,
+        Kind::Restriction,
+        Kind::Visit,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -44,6 +56,12 @@ impl Kind {
             Kind::Facility => "facility",
             Kind::Placement => "placement",
             Kind::RiskFlag => "risk_flag",
+            Kind::Incident => "incident",
+            Kind::RollCall => "roll_call",
+            Kind::RollCallMark => "roll_call_mark",
+            Kind::MissingAlert => "missing_alert",
+            Kind::Restriction => "restriction",
+            Kind::Visit => "visit",
         }
     }
     pub fn parse(s: &str) -> Option<Kind> {
@@ -60,6 +78,12 @@ impl Kind {
             Kind::Facility => "facilities",
             Kind::Placement => "placements",
             Kind::RiskFlag => "risk-flags",
+            Kind::Incident => "incidents",
+            Kind::RollCall => "roll-calls",
+            Kind::RollCallMark => "roll-call-marks",
+            Kind::MissingAlert => "alerts",
+            Kind::Restriction => "restrictions",
+            Kind::Visit => "visits",
         }
     }
     pub fn from_collection(s: &str) -> Option<Kind> {
@@ -566,6 +590,309 @@ impl Record for RiskFlag {
             ));
         }
         Ok(())
+    }
+}
+
+// ---------------------------------------------------------------- custody
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IncidentKind {
+    AttemptedAbduction,
+    Abduction,
+    BreakIn,
+    Threat,
+    Assault,
+    Absconding,
+    SelfHarm,
+    MediaIntrusion,
+    Other,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Low,
+    #[default]
+    Medium,
+    High,
+    Critical,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Incident {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation_id: Option<Uuid>,
+    pub kind: IncidentKind,
+    pub occurred_at: DateTime<Utc>,
+    /// The facility where it happened, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facility_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub place: Option<Text>,
+    pub description: LongText,
+    #[serde(default)]
+    pub children: Vec<Uuid>,
+    /// Known adults involved (person records).
+    #[serde(default)]
+    pub persons: Vec<Uuid>,
+    /// Adults involved who are not known: descriptions.
+    #[serde(default)]
+    pub adults_described: Vec<Text>,
+    #[serde(default)]
+    pub staff_present: Vec<Text>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub police_report: Option<Text>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actions_taken: Option<LongText>,
+    #[serde(default)]
+    pub severity: Severity,
+}
+
+impl Record for Incident {
+    const KIND: Kind = Kind::Incident;
+    fn prepare(&mut self, ctx: &Ctx) -> Result<(), Invalid> {
+        let mut errs = Invalid::default();
+        if self.occurred_at.date_naive() > ctx.today {
+            errs.push(
+                "occurred_at",
+                "is in the future: record an incident after it happened",
+            );
+        }
+        if self.description.as_str().is_empty() {
+            errs.push("description", "is empty: say what happened");
+        }
+        check_list_len(&mut errs, "children", &self.children, 1000);
+        check_list_len(&mut errs, "persons", &self.persons, 500);
+        errs.into_result()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum RollCallStatus {
+    #[default]
+    Open,
+    Closed,
+}
+
+/// A count of children: everyone expected, each marked by staff.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RollCall {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facility_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<Text>,
+    /// Set by the server when the roll call starts: the children placed there then.
+    #[serde(default)]
+    pub expected: Vec<Uuid>,
+    #[serde(default)]
+    pub status: RollCallStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+impl Record for RollCall {
+    const KIND: Kind = Kind::RollCall;
+    fn prepare(&mut self, _ctx: &Ctx) -> Result<(), Invalid> {
+        let mut errs = Invalid::default();
+        check_list_len(&mut errs, "expected", &self.expected, 5000);
+        errs.into_result()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mark {
+    Present,
+    ElsewhereKnown,
+    /// Takes back an earlier mark.
+    Unaccounted,
+}
+
+/// One mark by one staff member; the latest mark per child counts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RollCallMark {
+    pub roll_call_id: Uuid,
+    /// The roll call's facility, set by the server (for scoping).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facility_id: Option<Uuid>,
+    pub child_id: Uuid,
+    pub mark: Mark,
+    /// Where the child is, for `elsewhere_known`: hospital, vehicle, other facility.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<Text>,
+}
+
+impl Record for RollCallMark {
+    const KIND: Kind = Kind::RollCallMark;
+    fn prepare(&mut self, _ctx: &Ctx) -> Result<(), Invalid> {
+        if self.mark == Mark::ElsewhereKnown && self.location.is_none() {
+            return Err(Invalid::one(
+                "location",
+                "is missing: say where the child is (hospital, vehicle, other facility)",
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertStatus {
+    #[default]
+    Open,
+    Found,
+}
+
+/// A missing-child alert, raised when a roll call closes with the child unaccounted.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MissingAlert {
+    pub child_id: Uuid,
+    /// Where the child was last placed, set by the server (for scoping).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facility_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roll_call_id: Option<Uuid>,
+    #[serde(default)]
+    pub status: AlertStatus,
+    pub last_seen_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_seen_place: Option<Text>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clothing: Option<LongText>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub found_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub found_where: Option<Text>,
+}
+
+impl Record for MissingAlert {
+    const KIND: Kind = Kind::MissingAlert;
+    fn prepare(&mut self, _ctx: &Ctx) -> Result<(), Invalid> {
+        if self.status == AlertStatus::Found && self.found_where.is_none() {
+            return Err(Invalid::one(
+                "found_where",
+                "is missing: say where the child was found",
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Barred {
+    Contact,
+    Visits,
+    LocationInformation,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Authority {
+    pub kind: LegalBasisKind,
+    pub issuing_authority: Text,
+    pub reference: Text,
+    pub date: NaiveDate,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<NaiveDate>,
+}
+
+/// An adult who may not approach some children (or a whole operation).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Restriction {
+    pub person_id: Uuid,
+    #[serde(default)]
+    pub children: Vec<Uuid>,
+    /// Covers every child of this operation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation_id: Option<Uuid>,
+    pub authority: Authority,
+    pub barred: Vec<Barred>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<LongText>,
+}
+
+impl Restriction {
+    pub fn in_force_on(&self, day: NaiveDate) -> bool {
+        self.authority.date <= day && self.authority.expires.is_none_or(|e| e >= day)
+    }
+    pub fn covers(&self, child: Uuid, child_operation: Option<Uuid>) -> bool {
+        self.children.contains(&child)
+            || (self.operation_id.is_some() && self.operation_id == child_operation)
+    }
+}
+
+impl Record for Restriction {
+    const KIND: Kind = Kind::Restriction;
+    fn prepare(&mut self, _ctx: &Ctx) -> Result<(), Invalid> {
+        let mut errs = Invalid::default();
+        if self.children.is_empty() && self.operation_id.is_none() {
+            errs.push(
+                "children",
+                "is empty and no operation_id is given: say whom the restriction protects",
+            );
+        }
+        if self.barred.is_empty() {
+            errs.push(
+                "barred",
+                "is empty: say what is barred (contact, visits, location_information)",
+            );
+        }
+        if self
+            .authority
+            .expires
+            .is_some_and(|e| e < self.authority.date)
+        {
+            errs.push("authority.expires", "is before authority.date");
+        }
+        errs.into_result()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VisitOutcome {
+    Allowed,
+    Blocked,
+}
+
+/// A visitor at a facility, checked against restrictions.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Visit {
+    pub facility_id: Uuid,
+    pub visitor: Name,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<Text>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relationship_claimed: Option<Text>,
+    pub child_id: Uuid,
+    pub outcome: VisitOutcome,
+    /// Why a visit was blocked: the restriction, the person and the authority.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<LongText>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restriction_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident_id: Option<Uuid>,
+}
+
+impl Record for Visit {
+    const KIND: Kind = Kind::Visit;
+    fn prepare(&mut self, _ctx: &Ctx) -> Result<(), Invalid> {
+        self.visitor.prepare().map_err(|e| e.prefixed("visitor"))
+    }
+    fn names(&self) -> Vec<&Name> {
+        vec![&self.visitor]
     }
 }
 

@@ -124,6 +124,12 @@ impl Store {
 
     /// Start a change. The audit head is locked first so that the chain cannot fork
     /// and SQLite takes its write lock at once (no deadlocking upgrade later).
+    /// Start a transaction for several changes that stand or fall together; each
+    /// change writes its audit entry, and `commit` appends them to the chain.
+    pub async fn begin(&self) -> Result<WriteTx<'_>, StoreError> {
+        self.begin_write().await
+    }
+
     pub(crate) async fn begin_write(&self) -> Result<WriteTx<'_>, StoreError> {
         let guard = self.write_lock.lock().await;
         let mut tx = self.pool.begin().await?;
@@ -165,8 +171,9 @@ impl Store {
     }
 }
 
-/// A write transaction with the audit entries it will commit.
-pub(crate) struct WriteTx<'a> {
+/// A write transaction with the audit entries it will commit. Dropped without
+/// `commit`, nothing of it is kept.
+pub struct WriteTx<'a> {
     pub(crate) tx: Transaction<'static, Any>,
     _guard: MutexGuard<'a, ()>,
     seq: i64,
@@ -181,7 +188,7 @@ impl WriteTx<'_> {
     }
 
     /// Append the audit entries to the chain and commit everything at once.
-    pub(crate) async fn commit(mut self) -> Result<i64, StoreError> {
+    pub async fn commit(mut self) -> Result<i64, StoreError> {
         let entries = std::mem::take(&mut self.entries);
         let (seq, hash) =
             audit::append(&mut self.tx, self.seq, &self.hash, self.now, &entries).await?;

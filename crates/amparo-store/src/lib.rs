@@ -11,7 +11,7 @@ mod records;
 mod users;
 
 pub use audit::{AuditRow, VerifyReport};
-pub use db::{Backend, Store};
+pub use db::{Backend, Store, WriteTx};
 pub use error::StoreError;
 pub use files::FileStore;
 pub use records::{Actor, HistoryEntry, ListQuery, Page, StoredRecord};

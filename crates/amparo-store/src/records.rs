@@ -217,6 +217,41 @@ impl Store {
         row.as_ref().map(record_row).transpose()
     }
 
+    /// Records of a kind whose top-level `field` holds `value` (a JSON string).
+    pub async fn records_with_field(
+        &self,
+        agency: Uuid,
+        kind: Kind,
+        field: &str,
+        value: &str,
+    ) -> Result<Vec<StoredRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {RECORD_COLUMNS} FROM records WHERE agency_id = $1 AND kind = $2 \
+             AND data LIKE $3 ORDER BY created_at, id"
+        );
+        let pattern = format!(
+            "%{}%",
+            serde_json::json!({ field: value })
+                .to_string()
+                .trim_matches(['{', '}'])
+        );
+        let rows = sqlx::query(&sql)
+            .bind(agency.to_string())
+            .bind(kind.as_str())
+            .bind(pattern)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out = Vec::new();
+        for r in &rows {
+            let rec = record_row(r)?;
+            // LIKE narrows; the exact field decides.
+            if rec.data.get(field).and_then(Value::as_str) == Some(value) {
+                out.push(rec);
+            }
+        }
+        Ok(out)
+    }
+
     /// Relationships and households of the agency that name this record.
     pub async fn records_naming(
         &self,
@@ -446,6 +481,32 @@ impl Store {
     }
 }
 
+impl WriteTx<'_> {
+    pub async fn get(&mut self, id: Uuid) -> Result<Option<StoredRecord>, StoreError> {
+        load(self, id).await
+    }
+    pub async fn create<T: Record>(
+        &mut self,
+        actor: &Actor,
+        rec: T,
+    ) -> Result<StoredRecord, StoreError> {
+        create_in(self, actor, rec).await
+    }
+    /// Update `current` (as read in this transaction) to `rec`; `why` goes in the audit.
+    pub async fn update<T: Record>(
+        &mut self,
+        actor: &Actor,
+        current: StoredRecord,
+        rec: T,
+        why: &str,
+    ) -> Result<StoredRecord, StoreError> {
+        if current.kind != T::KIND || current.agency_id != actor.agency_id {
+            return Err(StoreError::NotFound);
+        }
+        update_in(self, actor, current, rec, why).await
+    }
+}
+
 async fn load(tx: &mut WriteTx<'_>, id: Uuid) -> Result<Option<StoredRecord>, StoreError> {
     let sql = format!("SELECT {RECORD_COLUMNS} FROM records WHERE id = $1");
     let row = sqlx::query(&sql)
@@ -509,18 +570,28 @@ async fn check_references<T: Record>(
     if let Some(op) = uuid_at("operation_id") {
         require_ref(tx, actor, op, &[Kind::Operation], "operation_id").await?;
     }
+    // References by field name mean the same kind everywhere.
+    for (field, kind) in [
+        ("facility_id", Kind::Facility),
+        ("child_id", Kind::Child),
+        ("person_id", Kind::Person),
+        ("roll_call_id", Kind::RollCall),
+        ("incident_id", Kind::Incident),
+    ] {
+        if let Some(id) = uuid_at(field) {
+            require_ref(tx, actor, id, &[kind], field).await?;
+        }
+    }
+    for (field, kind) in [("children", Kind::Child), ("persons", Kind::Person)] {
+        if let Some(list) = data.get(field).and_then(Value::as_array) {
+            for (i, v) in list.iter().enumerate() {
+                if let Some(id) = v.as_str().and_then(|s| Uuid::parse_str(s).ok()) {
+                    require_ref(tx, actor, id, &[kind], &format!("{field}[{i}]")).await?;
+                }
+            }
+        }
+    }
     match T::KIND {
-        Kind::Placement => {
-            if let (Some(c), Some(f)) = (uuid_at("child_id"), uuid_at("facility_id")) {
-                require_ref(tx, actor, c, &[Kind::Child], "child_id").await?;
-                require_ref(tx, actor, f, &[Kind::Facility], "facility_id").await?;
-            }
-        }
-        Kind::RiskFlag => {
-            if let Some(c) = uuid_at("child_id") {
-                require_ref(tx, actor, c, &[Kind::Child], "child_id").await?;
-            }
-        }
         Kind::Relationship => {
             for field in ["from", "to"] {
                 if let Some(p) = uuid_at(field) {
@@ -663,8 +734,8 @@ pub(crate) async fn create_in<T: Record>(
     let cols = columns(kind, &data);
     let facility_id = match kind {
         Kind::Facility => Some(id.to_string()),
-        Kind::Placement => str_field(&data, "facility_id"),
-        _ => None,
+        Kind::Child => None,
+        _ => str_field(&data, "facility_id"),
     };
     let gate = gate_str(record_gate(kind, &data));
     let data_text = data.to_string();
@@ -741,8 +812,8 @@ pub(crate) async fn update_in<T: Record>(
     let changed = changed_fields(&current.data, &data);
     let cols = columns(T::KIND, &data);
     let facility_id = match T::KIND {
-        Kind::Placement => str_field(&data, "facility_id"),
-        _ => current.facility_id.map(|f| f.to_string()),
+        Kind::Facility | Kind::Child => current.facility_id.map(|f| f.to_string()),
+        _ => str_field(&data, "facility_id"),
     };
     let gate = gate_str(record_gate(T::KIND, &data));
     let version = current.version + 1;
@@ -835,6 +906,7 @@ fn after_change<'a, 'b: 'a>(
                 }
             }
             Kind::Relationship => raise_child_marriage_flags(tx, actor, rec).await?,
+            Kind::Restriction if before.is_none() => raise_abduction_flags(tx, actor, rec).await?,
             _ => {}
         }
         Ok(())
@@ -902,6 +974,33 @@ async fn refresh_child_location(
                 update_in(tx, actor, stored, c, "placed in care").await?;
             }
         }
+    }
+    Ok(())
+}
+
+/// A restriction naming children raises an abduction_risk flag on each.
+async fn raise_abduction_flags(
+    tx: &mut WriteTx<'_>,
+    actor: &Actor,
+    restriction: &StoredRecord,
+) -> Result<(), StoreError> {
+    let r: amparo_domain::records::Restriction = restriction.typed()?;
+    for child in r.children {
+        require_ref(tx, actor, child, &[Kind::Child], "children").await?;
+        let flag = RiskFlag {
+            child_id: child,
+            kind: RiskKind::AbductionRisk,
+            status: Default::default(),
+            reason: serde_json::from_value(Value::String(format!(
+                "Named in restriction {} ({} {})",
+                restriction.id, r.authority.issuing_authority, r.authority.reference
+            )))
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            automatic: true,
+            source_record: Some(restriction.id),
+            cleared_reason: None,
+        };
+        create_in(tx, actor, flag).await?;
     }
     Ok(())
 }

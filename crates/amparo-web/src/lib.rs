@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod auth;
 mod body;
+mod custody;
 pub mod error;
 pub mod i18n;
 mod intake;
@@ -19,7 +20,8 @@ use crate::auth::LoginLimiter;
 use crate::error::ApiError;
 pub use crate::state::AppState;
 use amparo_domain::records::{
-    Child, Facility, Household, Operation, Person, Placement, Relationship, RiskFlag,
+    Child, Facility, Household, Incident, MissingAlert, Operation, Person, Placement, Relationship,
+    Restriction, RiskFlag, RollCall, RollCallMark, Visit,
 };
 use amparo_store::Store;
 use axum::extract::{DefaultBodyLimit, Request};
@@ -50,6 +52,7 @@ pub fn state(store: Store, opts: Options) -> Result<AppState, ApiError> {
         limiter: Arc::new(LoginLimiter::new(Duration::from_secs(15 * 60))),
         secure_cookies: opts.secure_cookies,
         dummy_hash: Arc::new(dummy),
+        rollcalls: Arc::new(custody::RollCallHub::default()),
     })
 }
 
@@ -82,7 +85,38 @@ pub fn app(state: AppState) -> Router {
         .merge(records::routes::<Household>())
         .merge(records::routes::<Facility>())
         .merge(records::routes::<Placement>())
-        .merge(records::routes::<RiskFlag>());
+        .merge(records::routes::<RiskFlag>())
+        .merge(records::routes::<Incident>())
+        .merge(records::routes::<Restriction>())
+        .merge(records::read_routes::<RollCallMark>())
+        .merge(records::read_routes::<MissingAlert>())
+        .route("/visits/search", post(records::search_route::<Visit>))
+        .route("/visits/{id}", get(records::read_route::<Visit>))
+        .route("/visits/{id}/history", get(records::history_route::<Visit>))
+        .route(
+            "/roll-calls",
+            get(records::list_route::<RollCall>).post(custody::create_roll_call),
+        )
+        .route(
+            "/roll-calls/search",
+            post(records::search_route::<RollCall>),
+        )
+        .route("/roll-calls/{id}", get(records::read_route::<RollCall>))
+        .route(
+            "/roll-calls/{id}/history",
+            get(records::history_route::<RollCall>),
+        )
+        .route("/roll-calls/{id}/status", get(custody::status))
+        .route("/roll-calls/{id}/events", get(custody::events))
+        .route("/roll-calls/{id}/marks", post(custody::mark))
+        .route("/roll-calls/{id}/close", post(custody::close))
+        .route("/alerts/{id}/found", post(custody::found))
+        .route("/transfers", post(custody::transfer))
+        .route("/incidents/{id}/respond", post(custody::respond))
+        .route(
+            "/visits",
+            get(records::list_route::<Visit>).post(custody::create_visit),
+        );
     Router::new()
         .nest("/api/v1", api)
         .merge(pages::routes())

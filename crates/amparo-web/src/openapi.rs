@@ -101,6 +101,48 @@ fn kind_fields(kind: Kind) -> (Value, Vec<&'static str>) {
                    "automatic": s("boolean"), "source_record": uuid(), "cleared_reason": s("string")}),
             vec!["child_id", "kind", "reason"],
         ),
+        Kind::Incident => (
+            json!({"operation_id": uuid(), "facility_id": uuid(),
+                   "kind": en(&["attempted_abduction","abduction","break_in","threat","assault","absconding","self_harm","media_intrusion","other"]),
+                   "occurred_at": {"type":"string","format":"date-time"}, "place": s("string"),
+                   "description": s("string"), "children": arr(uuid()), "persons": arr(uuid()),
+                   "adults_described": arr(s("string")), "staff_present": arr(s("string")),
+                   "police_report": s("string"), "actions_taken": s("string"),
+                   "severity": en(&["low","medium","high","critical"])}),
+            vec!["kind", "occurred_at", "description"],
+        ),
+        Kind::RollCall => (
+            json!({"facility_id": uuid(), "children": arr(uuid()), "label": s("string"), "incident_id": uuid(),
+                   "expected": arr(uuid()), "status": en(&["open","closed"]), "closed_at": s("string")}),
+            vec![],
+        ),
+        Kind::RollCallMark => (
+            json!({"roll_call_id": uuid(), "child_id": uuid(), "facility_id": uuid(),
+                   "mark": en(&["present","elsewhere_known","unaccounted"]), "location": s("string")}),
+            vec!["child_id", "mark"],
+        ),
+        Kind::MissingAlert => (
+            json!({"child_id": uuid(), "facility_id": uuid(), "roll_call_id": uuid(), "status": en(&["open","found"]),
+                   "last_seen_at": s("string"), "last_seen_place": s("string"), "clothing": s("string"),
+                   "found_at": s("string"), "found_where": s("string")}),
+            vec!["child_id", "last_seen_at"],
+        ),
+        Kind::Restriction => (
+            json!({"person_id": uuid(), "children": arr(uuid()), "operation_id": uuid(),
+                   "authority": {"type":"object","required":["kind","issuing_authority","reference","date"],"properties":{
+                       "kind": en(&["protective_order","court_order","emergency_measure","consent","other"]),
+                       "issuing_authority": s("string"), "reference": s("string"),
+                       "date": {"type":"string","format":"date"}, "expires": {"type":"string","format":"date"}}},
+                   "barred": arr(en(&["contact","visits","location_information"])), "notes": s("string")}),
+            vec!["person_id", "authority", "barred"],
+        ),
+        Kind::Visit => (
+            json!({"facility_id": uuid(), "visitor": name_schema(), "document": s("string"),
+                   "relationship_claimed": s("string"), "child_id": uuid(),
+                   "outcome": en(&["allowed","blocked"]), "reason": s("string"),
+                   "restriction_id": uuid(), "incident_id": uuid()}),
+            vec!["facility_id", "visitor", "child_id"],
+        ),
     }
 }
 

@@ -32,6 +32,20 @@ pub fn routes<T: Record>() -> Router<AppState> {
         .route(&format!("/{c}/{{id}}/history"), get(history::<T>))
 }
 
+pub use self::{
+    history as history_route, list as list_route, read as read_route, search as search_route,
+};
+
+/// Routes for a kind created and changed only through its own actions.
+pub fn read_routes<T: Record>() -> Router<AppState> {
+    let c = T::KIND.collection();
+    Router::new()
+        .route(&format!("/{c}"), get(list::<T>))
+        .route(&format!("/{c}/search"), axum::routing::post(search::<T>))
+        .route(&format!("/{c}/{{id}}"), get(read::<T>))
+        .route(&format!("/{c}/{{id}}/history"), get(history::<T>))
+}
+
 pub(crate) fn ctx() -> Ctx {
     Ctx {
         today: chrono::Utc::now().date_naive(),
@@ -131,7 +145,7 @@ fn json_response(status: StatusCode, value: &impl serde::Serialize) -> Response 
     (status, axum::Json(value)).into_response()
 }
 
-async fn read<T: Record>(
+pub async fn read<T: Record>(
     State(state): State<AppState>,
     auth: Auth,
     Path(id): Path<String>,
@@ -300,7 +314,7 @@ async fn update<T: Record>(
     ))
 }
 
-async fn history<T: Record>(
+pub async fn history<T: Record>(
     State(state): State<AppState>,
     auth: Auth,
     Path(id): Path<String>,
@@ -389,7 +403,7 @@ pub(crate) struct ListParams {
     pub offset: Option<i64>,
 }
 
-async fn list<T: Record>(
+pub async fn list<T: Record>(
     State(state): State<AppState>,
     auth: Auth,
     params: Result<Query<HashMap<String, String>>, QueryRejection>,
@@ -416,7 +430,7 @@ async fn list<T: Record>(
     ))
 }
 
-async fn search<T: Record>(
+pub async fn search<T: Record>(
     State(state): State<AppState>,
     auth: Auth,
     body: Result<Bytes, BytesRejection>,
@@ -486,7 +500,7 @@ pub(crate) async fn list_core(
     }
     let facilities = match (kind, &viewer.facilities) {
         (_, None) | (Kind::Operation, _) => None,
-        (Kind::Child | Kind::Placement | Kind::Facility, Some(f)) => Some(f.clone()),
+        (k, Some(f)) if amparo_domain::policy::facility_bound(k) => Some(f.clone()),
         (_, Some(_)) => Some(Vec::new()),
     };
     let q = ListQuery {

@@ -13,4 +13,6 @@ pub struct AppState {
     /// An Argon2 hash to verify against when the user does not exist, so the
     /// answer takes as long as for a wrong password.
     pub dummy_hash: Arc<String>,
+    /// Live roll-call marks for watchers.
+    pub rollcalls: Arc<crate::custody::RollCallHub>,
 }

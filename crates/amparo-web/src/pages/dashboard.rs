@@ -58,7 +58,7 @@ pub(crate) fn scoped(page: &Page, kind: Kind) -> ListQuery {
         .collect(),
         facilities: match (kind, &v.facilities) {
             (_, None) | (Kind::Operation, _) => None,
-            (Kind::Child | Kind::Placement | Kind::Facility, Some(f)) => Some(f.clone()),
+            (k, Some(f)) if amparo_domain::policy::facility_bound(k) => Some(f.clone()),
             (_, Some(_)) => Some(Vec::new()),
         },
         operation_id: None,
