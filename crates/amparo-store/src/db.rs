@@ -19,6 +19,7 @@ pub enum Backend {
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_foundation.sql")),
     (2, include_str!("../migrations/0002_idempotency.sql")),
+    (3, include_str!("../migrations/0003_child_summary.sql")),
 ];
 
 /// The database handle shared by the server and the CLI.
@@ -118,6 +119,9 @@ impl Store {
                 applied += 1;
             }
             tx.commit().await?;
+            if done.is_none() && *version == 3 {
+                crate::records::backfill_summary(&self.pool).await?;
+            }
         }
         Ok(applied)
     }

@@ -207,7 +207,151 @@ fn search_terms<T: Record>(
     terms
 }
 
+/// The WHERE clause of a list query and its bound values, or `None` when the
+/// query can match nothing. Only fixed fragments and numbered placeholders go in.
+fn where_clause(q: &ListQuery) -> Option<(String, Vec<String>)> {
+    // Only fixed fragments and numbered placeholders go into the SQL text.
+    let mut wh = vec!["agency_id = $1".to_string(), "kind = $2".to_string()];
+    let mut binds: Vec<String> = vec![q.agency_id.to_string(), q.kind.as_str().to_string()];
+    let mut push = |clause: &str, values: Vec<String>, wh: &mut Vec<String>| {
+        let mut c = clause.to_string();
+        for v in values {
+            binds.push(v);
+            c = c.replacen('?', &format!("${}", binds.len()), 1);
+        }
+        wh.push(c);
+    };
+    let gates: Vec<String> = q.gates.iter().map(|g| gate_str(*g).to_string()).collect();
+    if gates.is_empty() {
+        return None;
+    }
+    let marks = vec!["?"; gates.len()].join(", ");
+    push(&format!("gate IN ({marks})"), gates, &mut wh);
+    if let Some(f) = &q.facilities {
+        if f.is_empty() {
+            return None;
+        }
+        let marks = vec!["?"; f.len()].join(", ");
+        push(
+            &format!("facility_id IN ({marks})"),
+            f.iter().map(|u| u.to_string()).collect(),
+            &mut wh,
+        );
+    }
+    if let Some(op) = q.operation_id {
+        push("operation_id = ?", vec![op.to_string()], &mut wh);
+    }
+    if let Some(s) = &q.status {
+        push("status = ?", vec![s.clone()], &mut wh);
+    }
+    if let Some(c) = q.child_id {
+        push("child_id = ?", vec![c.to_string()], &mut wh);
+    }
+    if let Some(s) = &q.search {
+        let phrase = search_form(s);
+        let words: Vec<&str> = phrase
+            .split(' ')
+            .filter(|w| !w.is_empty())
+            .take(6)
+            .collect();
+        for w in words {
+            push(
+                "id IN (SELECT record_id FROM search_keys WHERE agency_id = ? AND kind = ? AND term LIKE ?)",
+                vec![
+                    q.agency_id.to_string(),
+                    q.kind.as_str().to_string(),
+                    format!("{w}%"),
+                ],
+                &mut wh,
+            );
+        }
+    }
+    Some((wh.join(" AND "), binds))
+}
+
+/// One child, reduced to what the dashboard counts.
+#[derive(Debug, Clone)]
+pub struct ChildSummary {
+    pub status: String,
+    pub facility_id: Option<Uuid>,
+    pub sex: String,
+    pub born: Option<(chrono::NaiveDate, chrono::NaiveDate)>,
+}
+
+/// Sex and birth range as indexed columns, for children and persons.
+fn summary_columns(kind: Kind, data: &Value) -> (Option<String>, Option<String>, Option<String>) {
+    if !matches!(kind, Kind::Child | Kind::Person) {
+        return (None, None, None);
+    }
+    let range = data
+        .get("birth")
+        .and_then(|b| serde_json::from_value::<amparo_domain::birth::Birth>(b.clone()).ok())
+        .and_then(|b| b.range());
+    (
+        str_field(data, "sex"),
+        range.map(|r| r.0.to_string()),
+        range.map(|r| r.1.to_string()),
+    )
+}
+
+/// Fill the summary columns of records written before they existed.
+pub(crate) async fn backfill_summary(pool: &sqlx::AnyPool) -> Result<(), StoreError> {
+    let rows = sqlx::query("SELECT id, kind, data FROM records WHERE kind IN ('child', 'person')")
+        .fetch_all(pool)
+        .await?;
+    for r in rows {
+        let id: String = r.try_get("id")?;
+        let kind: String = r.try_get("kind")?;
+        let data: String = r.try_get("data")?;
+        let data: Value =
+            serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let (sex, lo, hi) = summary_columns(Kind::parse(&kind).unwrap_or(Kind::Child), &data);
+        sqlx::query(
+            "UPDATE records SET sex = $1, born_earliest = $2, born_latest = $3 WHERE id = $4",
+        )
+        .bind(sex)
+        .bind(lo)
+        .bind(hi)
+        .bind(id)
+        .execute(pool)
+        .await?;
+    }
+    Ok(())
+}
+
 impl Store {
+    /// Status, facility, sex and birth range of every record the query matches,
+    /// without reading their JSON.
+    pub async fn summaries(&self, q: &ListQuery) -> Result<Vec<ChildSummary>, StoreError> {
+        let Some((where_sql, binds)) = where_clause(q) else {
+            return Ok(vec![]);
+        };
+        let sql = format!(
+            "SELECT status, facility_id, sex, born_earliest, born_latest FROM records WHERE {where_sql}"
+        );
+        let mut query = sqlx::query(&sql);
+        for b in &binds {
+            query = query.bind(b.clone());
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        let date = |s: Option<String>| s.and_then(|d| d.parse::<chrono::NaiveDate>().ok());
+        rows.iter()
+            .map(|r| {
+                let facility: Option<String> = r.try_get("facility_id")?;
+                let lo = date(r.try_get("born_earliest")?);
+                let hi = date(r.try_get("born_latest")?);
+                Ok(ChildSummary {
+                    status: r
+                        .try_get::<Option<String>, _>("status")?
+                        .unwrap_or_default(),
+                    facility_id: facility.as_deref().and_then(|f| Uuid::parse_str(f).ok()),
+                    sex: r.try_get::<Option<String>, _>("sex")?.unwrap_or_default(),
+                    born: lo.zip(hi),
+                })
+            })
+            .collect()
+    }
+
     pub async fn get(&self, id: Uuid) -> Result<Option<StoredRecord>, StoreError> {
         let sql = format!("SELECT {RECORD_COLUMNS} FROM records WHERE id = $1");
         let row = sqlx::query(&sql)
@@ -293,69 +437,12 @@ impl Store {
     }
 
     pub async fn list(&self, q: &ListQuery) -> Result<Page, StoreError> {
-        // Only fixed fragments and numbered placeholders go into the SQL text.
-        let mut wh = vec!["agency_id = $1".to_string(), "kind = $2".to_string()];
-        let mut binds: Vec<String> = vec![q.agency_id.to_string(), q.kind.as_str().to_string()];
-        let mut push = |clause: &str, values: Vec<String>, wh: &mut Vec<String>| {
-            let mut c = clause.to_string();
-            for v in values {
-                binds.push(v);
-                c = c.replacen('?', &format!("${}", binds.len()), 1);
-            }
-            wh.push(c);
-        };
-        let gates: Vec<String> = q.gates.iter().map(|g| gate_str(*g).to_string()).collect();
-        if gates.is_empty() {
+        let Some((where_sql, binds)) = where_clause(q) else {
             return Ok(Page {
                 items: vec![],
                 total: 0,
             });
-        }
-        let marks = vec!["?"; gates.len()].join(", ");
-        push(&format!("gate IN ({marks})"), gates, &mut wh);
-        if let Some(f) = &q.facilities {
-            if f.is_empty() {
-                return Ok(Page {
-                    items: vec![],
-                    total: 0,
-                });
-            }
-            let marks = vec!["?"; f.len()].join(", ");
-            push(
-                &format!("facility_id IN ({marks})"),
-                f.iter().map(|u| u.to_string()).collect(),
-                &mut wh,
-            );
-        }
-        if let Some(op) = q.operation_id {
-            push("operation_id = ?", vec![op.to_string()], &mut wh);
-        }
-        if let Some(s) = &q.status {
-            push("status = ?", vec![s.clone()], &mut wh);
-        }
-        if let Some(c) = q.child_id {
-            push("child_id = ?", vec![c.to_string()], &mut wh);
-        }
-        if let Some(s) = &q.search {
-            let phrase = search_form(s);
-            let words: Vec<&str> = phrase
-                .split(' ')
-                .filter(|w| !w.is_empty())
-                .take(6)
-                .collect();
-            for w in words {
-                push(
-                    "id IN (SELECT record_id FROM search_keys WHERE agency_id = ? AND kind = ? AND term LIKE ?)",
-                    vec![
-                        q.agency_id.to_string(),
-                        q.kind.as_str().to_string(),
-                        format!("{w}%"),
-                    ],
-                    &mut wh,
-                );
-            }
-        }
-        let where_sql = wh.join(" AND ");
+        };
         let count_sql = format!("SELECT COUNT(*) FROM records WHERE {where_sql}");
         let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
         for b in &binds {
@@ -738,12 +825,14 @@ pub(crate) async fn create_in<T: Record>(
         _ => str_field(&data, "facility_id"),
     };
     let gate = gate_str(record_gate(kind, &data));
+    let summary = summary_columns(kind, &data);
     let data_text = data.to_string();
     let now = tx.now.to_rfc3339();
     sqlx::query(
         "INSERT INTO records (id, kind, agency_id, gate, operation_id, case_number, wristband, status, \
-         facility_id, child_id, data, version, created_at, created_by, updated_at, updated_by) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $13, $14, $15)",
+         facility_id, child_id, data, version, created_at, created_by, updated_at, updated_by, \
+         sex, born_earliest, born_latest) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $13, $14, $15, $16, $17, $18)",
     )
     .bind(id.to_string())
     .bind(kind.as_str())
@@ -760,6 +849,9 @@ pub(crate) async fn create_in<T: Record>(
     .bind(actor.username.clone())
     .bind(now.clone())
     .bind(actor.username.clone())
+    .bind(summary.0)
+    .bind(summary.1)
+    .bind(summary.2)
     .execute(&mut *tx.tx)
     .await?;
     insert_version(tx, id, 1, &data_text, &actor.username).await?;
@@ -816,12 +908,14 @@ pub(crate) async fn update_in<T: Record>(
         _ => str_field(&data, "facility_id"),
     };
     let gate = gate_str(record_gate(T::KIND, &data));
+    let summary = summary_columns(T::KIND, &data);
     let version = current.version + 1;
     let data_text = data.to_string();
     let now = tx.now.to_rfc3339();
     let n = sqlx::query(
         "UPDATE records SET data = $1, version = $2, gate = $3, operation_id = $4, wristband = $5, \
-         status = $6, facility_id = $7, child_id = $8, updated_at = $9, updated_by = $10 \
+         status = $6, facility_id = $7, child_id = $8, updated_at = $9, updated_by = $10, \
+         sex = $13, born_earliest = $14, born_latest = $15 \
          WHERE id = $11 AND version = $12",
     )
     .bind(data_text.clone())
@@ -836,6 +930,9 @@ pub(crate) async fn update_in<T: Record>(
     .bind(actor.username.clone())
     .bind(current.id.to_string())
     .bind(current.version)
+    .bind(summary.0)
+    .bind(summary.1)
+    .bind(summary.2)
     .execute(&mut *tx.tx)
     .await?
     .rows_affected();

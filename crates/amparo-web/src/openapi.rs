@@ -220,13 +220,21 @@ pub fn document() -> Value {
             "items": arr(r.clone()), "total": s("integer"), "limit": s("integer"), "offset": s("integer")}})));
         let mut created = serde_json::Map::new();
         created.insert("201".into(), ok(r.clone()));
-        paths.insert(format!("/api/v1/{c}"), json!({
+        // Roll calls, marks, alerts and visits change only through their own actions.
+        let writable = !matches!(
+            kind,
+            Kind::RollCall | Kind::RollCallMark | Kind::MissingAlert | Kind::Visit
+        );
+        let mut collection = json!({
             "get": {"summary": format!("List {c}"), "tags": [c], "parameters": list_params,
-                    "responses": errors(list_ok, &["400", "401", "403"])},
-            "post": {"summary": format!("Create a {}", kind.as_str()), "tags": [c],
+                    "responses": errors(list_ok, &["400", "401", "403"])}
+        });
+        if writable {
+            collection["post"] = json!({"summary": format!("Create a {}", kind.as_str()), "tags": [c],
                      "requestBody": {"required": true, "content": {"application/json": {"schema": input.clone()}}},
-                     "responses": errors(created, &["400", "401", "403", "409", "413", "422"])}
-        }));
+                     "responses": errors(created, &["400", "401", "403", "409", "413", "422"])});
+        }
+        paths.insert(format!("/api/v1/{c}"), collection);
         let mut found = serde_json::Map::new();
         found.insert("200".into(), ok(json!({"type": "object", "properties": {
             "items": arr(r.clone()), "total": s("integer"), "limit": s("integer"), "offset": s("integer")}})));
@@ -241,14 +249,17 @@ pub fn document() -> Value {
         read_ok.insert("200".into(), ok(r.clone()));
         let mut patched = serde_json::Map::new();
         patched.insert("200".into(), ok(r.clone()));
-        paths.insert(format!("/api/v1/{c}/{{id}}"), json!({
+        let mut item = json!({
             "get": {"summary": format!("Read a {}", kind.as_str()), "tags": [c], "parameters": [id_param.clone()],
-                    "responses": errors(read_ok, &["401", "404"])},
-            "patch": {"summary": format!("Change a {} (JSON merge patch; If-Match required)", kind.as_str()), "tags": [c],
+                    "responses": errors(read_ok, &["401", "404"])}
+        });
+        if writable {
+            item["patch"] = json!({"summary": format!("Change a {} (JSON merge patch; If-Match required)", kind.as_str()), "tags": [c],
                       "parameters": [id_param.clone(), {"name": "If-Match", "in": "header", "required": true, "schema": s("string")}],
                       "requestBody": {"required": true, "content": {"application/merge-patch+json": {"schema": input}}},
-                      "responses": errors(patched, &["400", "401", "403", "404", "409", "412", "413", "422", "428"])}
-        }));
+                      "responses": errors(patched, &["400", "401", "403", "404", "409", "412", "413", "422", "428"])});
+        }
+        paths.insert(format!("/api/v1/{c}/{{id}}"), item);
         let mut hist_ok = serde_json::Map::new();
         hist_ok.insert("200".into(), ok(json!({"type": "object", "properties": {"items": arr(json!({"type":"object","properties":{
             "version": s("integer"), "changed_at": s("string"), "changed_by": s("string"), "data": r}})), "total": s("integer")}})));

@@ -1,6 +1,6 @@
 //! The operation dashboard: counts by status, facility, age band and sex; open
 //! risk flags; recent changes. Every number links to its list.
-use super::view::{age_now, s, title, Item, STATUSES};
+use super::view::{s, title, Item, STATUSES};
 use super::{render, Chrome, Page};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -100,11 +100,6 @@ pub(crate) async fn fetch(
     Ok((out, result.total))
 }
 
-async fn count(state: &AppState, mut q: ListQuery) -> Result<i64, ApiError> {
-    q.limit = 0;
-    Ok(state.store.list(&q).await?.total)
-}
-
 const AGE_BANDS: [(u32, u32, &str); 5] = [
     (0, 5, "0–5"),
     (6, 11, "6–11"),
@@ -136,42 +131,31 @@ async fn build(state: &AppState, page: &Page) -> Result<DashboardPage, ApiError>
         .map(|(_, r)| s(r.value(), "name").to_string())
         .unwrap_or_default();
     let children = scoped(page, Kind::Child);
-    let total = count(state, children.clone()).await?;
-    let mut by_status = Vec::new();
-    for st in STATUSES {
-        let n = count(
-            state,
-            ListQuery {
-                status: Some(st.to_string()),
-                ..children.clone()
-            },
-        )
-        .await?;
-        by_status.push(Count {
-            key: st.into(),
+    // One narrow query gives every count on the page.
+    let summaries = state.store.summaries(&children).await?;
+    let total = summaries.len() as i64;
+    let by_status = STATUSES
+        .iter()
+        .map(|st| Count {
+            key: (*st).into(),
             label: t.get(&format!("status-{st}")),
-            count: n,
+            count: summaries.iter().filter(|c| c.status == *st).count() as i64,
             extra: String::new(),
-        });
-    }
+        })
+        .collect();
     let mut by_facility = Vec::new();
     if page.auth.viewer.may_see(Sensitivity::Location) {
         let mut fq = scoped(page, Kind::Facility);
         fq.limit = 200;
         for (rec, r) in fetch(state, page, &fq).await?.0 {
-            let n = count(
-                state,
-                ListQuery {
-                    facilities: Some(vec![rec.id]),
-                    ..children.clone()
-                },
-            )
-            .await?;
             let cap = r.value().get("capacity").and_then(|c| c.as_i64());
             by_facility.push(Count {
                 key: rec.id.to_string(),
                 label: s(r.value(), "name").to_string(),
-                count: n,
+                count: summaries
+                    .iter()
+                    .filter(|c| c.facility_id == Some(rec.id))
+                    .count() as i64,
                 extra: cap
                     .map(|c| t.with("dash-capacity", &[("capacity", c.to_string())]))
                     .unwrap_or_default(),
@@ -183,42 +167,34 @@ async fn build(state: &AppState, page: &Page) -> Result<DashboardPage, ApiError>
         // Ages are derived from births: identity data, so only for those who see it.
         let mut rows: Vec<AgeRow> = AGE_BANDS
             .iter()
-            .map(|(_, _, l)| AgeRow {
-                label: (*l).into(),
+            .map(|(_, _, l)| (*l).to_string())
+            .chain(std::iter::once(t.get("age-unknown")))
+            .map(|label| AgeRow {
+                label,
                 female: 0,
                 male: 0,
                 unknown: 0,
             })
-            .chain(std::iter::once(AgeRow {
-                label: t.get("age-unknown"),
-                female: 0,
-                male: 0,
-                unknown: 0,
-            }))
             .collect();
-        let mut q = children.clone();
-        q.limit = 500;
-        loop {
-            let batch = state.store.list(&q).await?;
-            for rec in &batch.items {
-                let band = age_now(&rec.data, today)
-                    .and_then(|a| {
-                        AGE_BANDS
-                            .iter()
-                            .position(|(lo, hi, _)| a >= *lo && a <= *hi)
-                    })
-                    .unwrap_or(AGE_BANDS.len());
-                let row = &mut rows[band];
-                match s(&rec.data, "sex") {
-                    "female" => row.female += 1,
-                    "male" => row.male += 1,
-                    _ => row.unknown += 1,
-                }
+        for c in &summaries {
+            let age = c.born.and_then(|(lo, hi)| {
+                let young = amparo_domain::birth::age_on(hi, today)?;
+                let old = amparo_domain::birth::age_on(lo, today)?;
+                Some((young + old) / 2)
+            });
+            let band = age
+                .and_then(|a| {
+                    AGE_BANDS
+                        .iter()
+                        .position(|(lo, hi, _)| a >= *lo && a <= *hi)
+                })
+                .unwrap_or(AGE_BANDS.len());
+            let row = &mut rows[band];
+            match c.sex.as_str() {
+                "female" => row.female += 1,
+                "male" => row.male += 1,
+                _ => row.unknown += 1,
             }
-            if (batch.items.len() as i64) < q.limit {
-                break;
-            }
-            q.offset += q.limit;
         }
         by_age = rows;
     }
