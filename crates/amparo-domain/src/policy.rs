@@ -211,7 +211,7 @@ pub fn can_see(viewer: &Viewer, scope: &Scope, data: &Value) -> bool {
     match (&viewer.facilities, scope.kind) {
         (None, _) => true,
         (Some(_), Kind::Operation) => true,
-        (Some(allowed), Kind::Child | Kind::Placement | Kind::Facility) => {
+        (Some(allowed), k) if facility_bound(k) => {
             scope.facility_id.is_some_and(|f| allowed.contains(&f))
         }
         // Family data and flags are beyond a facility-bound view.
@@ -407,6 +407,11 @@ mod tests {
         };
         assert!(can_see(&v, &here, &json!({})));
         assert!(!can_see(&v, &elsewhere, &json!({})));
+        let roll_call = Scope {
+            kind: Kind::RollCall,
+            ..here.clone()
+        };
+        assert!(can_see(&v, &roll_call, &json!({})));
         let person = Scope {
             kind: Kind::Person,
             ..here.clone()

@@ -324,21 +324,19 @@ pub async fn events(
             if let Some(ev) = pending {
                 return Some((Ok::<Event, Infallible>(ev), (None, rx, st, auth, rc)));
             }
-            loop {
-                match rx.recv().await {
-                    Ok(data) => {
-                        let ev = Event::default().event("mark").data(data);
-                        return Some((Ok(ev), (None, rx, st, auth, rc)));
-                    }
-                    Err(broadcast::error::RecvError::Lagged(_)) => {
-                        // Too far behind: send the whole picture again.
-                        let fresh = st.store.get(rc.id).await.ok().flatten()?;
-                        let snap = roll_call_status(&st, &auth, &fresh).await.ok()?;
-                        let ev = Event::default().event("snapshot").data(snap.to_string());
-                        return Some((Ok(ev), (None, rx, st, auth, rc)));
-                    }
-                    Err(broadcast::error::RecvError::Closed) => return None,
+            match rx.recv().await {
+                Ok(data) => {
+                    let ev = Event::default().event("mark").data(data);
+                    Some((Ok(ev), (None, rx, st, auth, rc)))
                 }
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    // Too far behind: send the whole picture again.
+                    let fresh = st.store.get(rc.id).await.ok().flatten()?;
+                    let snap = roll_call_status(&st, &auth, &fresh).await.ok()?;
+                    let ev = Event::default().event("snapshot").data(snap.to_string());
+                    Some((Ok(ev), (None, rx, st, auth, rc)))
+                }
+                Err(broadcast::error::RecvError::Closed) => None,
             }
         },
     );

@@ -126,4 +126,62 @@
     render();
     flush();
   }
+
+  // ---------------------------------------------------------------- live roll call
+  const rc = document.getElementById("rollcall");
+  if (rc) {
+    const id = rc.dataset.id;
+    const label = (mark) => rc.dataset["l" + mark.replace(/_(.)/g, (m, c) => c.toUpperCase()).replace(/^./, (c) => c.toUpperCase())] || mark;
+    function apply(childId, mark, location) {
+      const card = document.getElementById("c-" + childId);
+      if (!card) { return; }
+      card.classList.remove("m-present", "m-elsewhere_known", "m-unaccounted");
+      card.classList.add("m-" + mark);
+      const text = document.getElementById("m-" + childId);
+      if (text) { text.textContent = label(mark) + (location ? ": " + location : ""); }
+    }
+    function counts(c) {
+      if (!c) { return; }
+      document.getElementById("count-present").textContent = String(c.present);
+      document.getElementById("count-elsewhere").textContent = String(c.elsewhere_known);
+      document.getElementById("count-unaccounted").textContent = String(c.unaccounted);
+    }
+    function snapshot(s) {
+      for (const row of s.children || []) { apply(row.child_id, row.mark, row.location); }
+      counts(s.counts);
+    }
+    const grid = document.getElementById("rc-grid");
+    grid.addEventListener("click", async (ev) => {
+      const button = ev.target.closest("button[data-mark]");
+      if (!button) { return; }
+      const card = button.closest(".rc-card");
+      const body = { child_id: card.dataset.id, mark: button.dataset.mark };
+      if (body.mark === "elsewhere_known") {
+        const where = window.prompt(rc.dataset.where);
+        if (!where) { return; }
+        body.location = where;
+      }
+      apply(body.child_id, body.mark, body.location);
+      const r = await api("POST", "/roll-calls/" + id + "/marks", body);
+      if (r.status === 201) { snapshot(r.data); }
+    });
+    const filter = document.getElementById("filter");
+    filter.addEventListener("input", () => {
+      const q = filter.value.trim().toLowerCase();
+      for (const card of grid.children) {
+        card.classList.toggle("hidden", q !== "" && !card.dataset.search.includes(q));
+      }
+    });
+    const live = document.getElementById("live");
+    const source = new EventSource("/api/v1/roll-calls/" + id + "/events");
+    source.addEventListener("open", () => { live.textContent = "●"; });
+    source.addEventListener("error", () => { live.textContent = "…"; });
+    source.addEventListener("snapshot", (e) => snapshot(JSON.parse(e.data)));
+    source.addEventListener("mark", (e) => {
+      const m = JSON.parse(e.data);
+      if (m.type === "closed") { source.close(); window.location.reload(); return; }
+      apply(m.child_id, m.mark, m.location);
+      counts(m.counts);
+    });
+  }
 })();

@@ -226,3 +226,83 @@ async fn caseworker_day_in_the_browser() {
     let (code, out) = server.cli(&["audit", "verify"], None);
     assert_eq!(code, 0, "{out}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_sessions_mark_one_roll_call_live() {
+    if !browser_available() {
+        return;
+    }
+    let server = Server::start_with(temp_dir("rollcall"), None, "demo");
+    let base = server.base.clone();
+    let (_, token) = server.cli(&["token", "create", "--username", "caseworker"], None);
+    let api = Api::bearer(&base, token.lines().next().unwrap().trim());
+    let facility = api.get("/facilities").await.body["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let driver = Driver::start().await;
+    let a = driver.browser(1280, 900).await;
+    let b = driver.browser(360, 780).await;
+    sign_in(&a, &base, "caseworker", "demo-caseworker-2026").await;
+    sign_in(&b, &base, "shelter", "demo-shelter-2026").await;
+    a.goto(&format!("{base}/facilities/{facility}/roster"))
+        .await;
+    a.click("#start-rollcall").await;
+    a.wait_for("#rc-grid").await;
+    let url = a.current_url().await;
+    assert!(url.contains("/roll-calls/"), "{url}");
+    b.goto(&url).await;
+    b.wait_for("#rc-grid").await;
+    // Both are connected before anyone marks.
+    for br in [&a, &b] {
+        br.wait_until(
+            "return document.getElementById('live').textContent === '●'",
+            "live connection",
+        )
+        .await;
+    }
+    let first = a
+        .script("return document.querySelector('.rc-card').dataset.id")
+        .await;
+    let first = first.as_str().unwrap().to_string();
+    a.click(&format!("#c-{first} .mark-present")).await;
+    b.wait_until(
+        &format!("return document.getElementById('c-{first}').classList.contains('m-present') && document.getElementById('count-present').textContent === '1'"),
+        "the other session's mark",
+    )
+    .await;
+    // The shelter worker finds a child by wristband and marks from the phone.
+    let second = b
+        .script("return document.querySelectorAll('.rc-card')[1].dataset.id")
+        .await;
+    let second = second.as_str().unwrap().to_string();
+    let wristband = b
+        .script(&format!(
+            "return document.querySelector('#c-{second} .muted').textContent.slice(1)"
+        ))
+        .await;
+    b.type_into("#filter", wristband.as_str().unwrap()).await;
+    b.click(&format!("#c-{second} .mark-present")).await;
+    a.wait_until(
+        &format!("return document.getElementById('c-{second}').classList.contains('m-present') && document.getElementById('count-present').textContent === '2'"),
+        "the phone's mark on the desktop",
+    )
+    .await;
+    b.screenshot(&shots().join("rollcall-phone.png")).await;
+    // The server agrees, and knows who marked whom.
+    let id = url.rsplit('/').next().unwrap();
+    let status = api.get(&format!("/roll-calls/{id}/status")).await.body;
+    assert_eq!(status["counts"]["present"], 2);
+    let by: Vec<&str> = status["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["by"].as_str())
+        .collect();
+    assert!(
+        by.contains(&"caseworker") && by.contains(&"shelter"),
+        "{by:?}"
+    );
+    a.quit().await;
+    b.quit().await;
+}

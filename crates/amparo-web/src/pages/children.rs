@@ -696,6 +696,8 @@ pub struct RosterChild {
 struct RosterPage {
     c: Chrome,
     facility: String,
+    facility_id: String,
+    can_rollcall: bool,
     children: Vec<RosterChild>,
 }
 
@@ -760,6 +762,8 @@ pub async fn roster(State(state): State<AppState>, page: Page, Path(id): Path<St
         .collect();
     render(&RosterPage {
         facility: s(&facility.data, "name").to_string(),
+        facility_id: facility.id.to_string(),
+        can_rollcall: page.auth.viewer.has(Capability::RollcallRun),
         c: page.c,
         children,
     })

@@ -1,6 +1,7 @@
 //! The HTML interface: server-rendered pages (askama), text from Fluent, the same
 //! policy and audit as the API. Forms carry a `csrf_token` field.
 mod children;
+mod custody;
 mod dashboard;
 mod family;
 mod login;
@@ -38,6 +39,14 @@ pub fn routes() -> Router<AppState> {
         .route("/intake", get(children::intake_page))
         .route("/households/{id}", get(family::page))
         .route("/facilities/{id}/roster", get(children::roster))
+        .route("/facilities/{id}/roll-call", post(custody::start))
+        .route(
+            "/facilities/{id}/visits",
+            get(custody::visits).post(custody::visit_submit),
+        )
+        .route("/roll-calls/{id}", get(custody::roll_call))
+        .route("/roll-calls/{id}/close", post(custody::close))
+        .route("/alerts/{id}/poster", get(custody::poster))
         .route("/users", get(users::page).post(users::create))
         .route("/users/{id}/{action}", post(users::act))
         .route("/static/app.css", get(css))
