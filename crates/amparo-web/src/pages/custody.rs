@@ -509,3 +509,329 @@ pub async fn visit_submit(
         }
     }
 }
+
+// ------------------------------------------------------------------ incidents
+
+#[derive(Template)]
+#[template(path = "incidents.html")]
+struct IncidentsPage {
+    c: Chrome,
+    error: String,
+    kinds: Vec<view::Opt>,
+    severities: Vec<view::Opt>,
+    facilities: Vec<view::Opt>,
+    incidents: Vec<Item>,
+    can_respond: bool,
+}
+
+const INCIDENT_KINDS: [&str; 9] = [
+    "break_in",
+    "attempted_abduction",
+    "abduction",
+    "threat",
+    "assault",
+    "absconding",
+    "self_harm",
+    "media_intrusion",
+    "other",
+];
+
+fn plain_options(keys: &[&str]) -> Vec<view::Opt> {
+    keys.iter()
+        .map(|k| view::Opt {
+            key: (*k).to_string(),
+            label: k.replace('_', " "),
+        })
+        .collect()
+}
+
+async fn facility_options(state: &AppState, page: &Page) -> Result<Vec<view::Opt>, ApiError> {
+    let mut q = super::dashboard::scoped(page, Kind::Facility);
+    q.limit = 200;
+    Ok(super::dashboard::fetch(state, page, &q)
+        .await?
+        .0
+        .into_iter()
+        .map(|(rec, r)| view::Opt {
+            key: rec.id.to_string(),
+            label: s(r.value(), "name").to_string(),
+        })
+        .collect())
+}
+
+async fn incidents_page(state: &AppState, page: Page, error: String) -> Response {
+    let facilities = match facility_options(state, &page).await {
+        Ok(f) => f,
+        Err(e) => return error_page(page.c, e),
+    };
+    let mut q = super::dashboard::scoped(&page, Kind::Incident);
+    q.recent_first = true;
+    q.limit = 50;
+    let t = page.c.t.clone();
+    let incidents = match super::dashboard::fetch(state, &page, &q).await {
+        Ok((rows, _)) => rows
+            .into_iter()
+            .map(|(rec, r)| {
+                let v = r.value();
+                Item {
+                    id: rec.id.to_string(),
+                    label: format!("{} · {}", s(v, "kind").replace('_', " "), s(v, "severity")),
+                    extra: format!("{} · {}", t.when(s(v, "occurred_at")), s(v, "description")),
+                }
+            })
+            .collect(),
+        Err(e) => return error_page(page.c, e),
+    };
+    let can_respond = page.auth.viewer.has(Capability::CaseWrite);
+    let status = if error.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let mut r = render(&IncidentsPage {
+        c: page.c,
+        error,
+        kinds: plain_options(&INCIDENT_KINDS),
+        severities: plain_options(&["high", "critical", "medium", "low"]),
+        facilities,
+        incidents,
+        can_respond,
+    });
+    *r.status_mut() = status;
+    r
+}
+
+pub async fn incidents(State(state): State<AppState>, page: Page) -> Response {
+    incidents_page(&state, page, String::new()).await
+}
+
+/// A `datetime-local` value is the user's local time (Guatemala, UTC-6).
+fn local_to_utc(raw: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    let naive = chrono::NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M")
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S"))
+        .ok()?;
+    naive
+        .and_local_timezone(crate::i18n::display_offset())
+        .single()
+        .map(|t| t.with_timezone(&chrono::Utc))
+}
+
+pub async fn incident_submit(
+    State(state): State<AppState>,
+    page: Page,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Response {
+    let f = form_or_default(form);
+    if !page.check_csrf(f.get("csrf_token")) {
+        let msg = page.c.t.get("form-csrf");
+        return incidents_page(&state, page, msg).await;
+    }
+    if !page.auth.viewer.has(Capability::CaseWrite) {
+        return error_page(page.c, ApiError::forbidden("incidents"));
+    }
+    let get = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
+    let Some(when) = local_to_utc(&get("occurred_at")) else {
+        return incidents_page(&state, page, "occurred_at: give the date and time".into()).await;
+    };
+    let mut value = json!({
+        "kind": get("kind"), "occurred_at": when, "description": get("description"),
+        "severity": get("severity"),
+    });
+    for (k, v) in [
+        ("facility_id", get("facility_id")),
+        ("police_report", get("police_report")),
+    ] {
+        if !v.is_empty() {
+            value[k] = json!(v);
+        }
+    }
+    let result = async {
+        let mut incident: amparo_domain::records::Incident =
+            serde_json::from_value(value).map_err(|e| ApiError::bad_request(e.to_string()))?;
+        amparo_domain::records::Record::prepare(&mut incident, &crate::records::ctx())
+            .map_err(ApiError::invalid)?;
+        state
+            .store
+            .create(&crate::records::actor(&page.auth), incident)
+            .await
+            .map_err(ApiError::from)
+    }
+    .await;
+    match result {
+        Ok(_) => Redirect::to("/incidents").into_response(),
+        Err(e) => incidents_page(&state, page, e.detail).await,
+    }
+}
+
+pub async fn incident_respond(
+    State(state): State<AppState>,
+    page: Page,
+    Path(id): Path<String>,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Response {
+    let f = form_or_default(form);
+    if !page.check_csrf(f.get("csrf_token")) {
+        let msg = page.c.t.get("form-csrf");
+        return incidents_page(&state, page, msg).await;
+    }
+    let get = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
+    let incident = match visible(&state, &page.auth, Kind::Incident, &id).await {
+        Ok(i) => i,
+        Err(e) => return error_page(page.c, e),
+    };
+    let result = async {
+        let to: Uuid = Uuid::parse_str(&get("to_facility_id"))
+            .map_err(|_| ApiError::bad_request("choose where to move the children"))?;
+        let inc: amparo_domain::records::Incident = incident.typed()?;
+        let children: Vec<Uuid> = if !inc.children.is_empty() {
+            inc.children.clone()
+        } else if let Some(fac) = inc.facility_id {
+            let mut q = super::dashboard::scoped(&page, Kind::Child);
+            q.facilities = Some(vec![fac]);
+            q.limit = 5000;
+            state.store.list(&q).await?.items.iter().map(|c| c.id).collect()
+        } else {
+            vec![]
+        };
+        let t: crate::custody::TransferInput = serde_json::from_value(json!({
+            "children": children, "to_facility_id": to,
+            "legal_basis": {"kind": "emergency_measure", "issuing_authority": get("issuing_authority"),
+                            "reference": get("reference"), "date": chrono::Utc::now().date_naive()},
+            "reason": get("reason"), "authorised_by": get("authorised_by"),
+        }))
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        let moved = crate::custody::transfer_children(&state, &page.auth, &t).await?;
+        start_roll_call(&state, &page.auth, Some(to), moved, None, Some(incident.id)).await
+    }
+    .await;
+    match result {
+        Ok(rc) => Redirect::to(&format!("/roll-calls/{}", rc.id)).into_response(),
+        Err(e) => incidents_page(&state, page, e.detail).await,
+    }
+}
+
+// ------------------------------------------------------------------ restrictions
+
+#[derive(Template)]
+#[template(path = "restrictions.html")]
+struct RestrictionsPage {
+    c: Chrome,
+    error: String,
+    restrictions: Vec<Item>,
+}
+
+async fn restrictions_page(state: &AppState, page: Page, error: String) -> Response {
+    let mut q = super::dashboard::scoped(&page, Kind::Restriction);
+    q.recent_first = true;
+    q.limit = 200;
+    let t = page.c.t.clone();
+    let rows = match super::dashboard::fetch(state, &page, &q).await {
+        Ok((rows, _)) => rows,
+        Err(e) => return error_page(page.c, e),
+    };
+    let mut restrictions = Vec::new();
+    for (rec, _) in rows {
+        let Ok(r) = rec.typed::<Restriction>() else {
+            continue;
+        };
+        let person = match state.store.get(r.person_id).await {
+            Ok(Some(p)) if can_see(&page.auth.viewer, &p.scope(), &p.data) => {
+                title(redact(&page.auth.viewer, Kind::Person, p.to_json()).value())
+            }
+            _ => continue,
+        };
+        restrictions.push(Item {
+            id: rec.id.to_string(),
+            label: person,
+            extra: format!(
+                "{} {} · {} · {}",
+                r.authority.issuing_authority,
+                r.authority.reference,
+                t.date(r.authority.date),
+                r.children.len()
+            ),
+        });
+    }
+    let status = if error.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let mut resp = render(&RestrictionsPage {
+        c: page.c,
+        error,
+        restrictions,
+    });
+    *resp.status_mut() = status;
+    resp
+}
+
+pub async fn restrictions(State(state): State<AppState>, page: Page) -> Response {
+    restrictions_page(&state, page, String::new()).await
+}
+
+pub async fn restriction_submit(
+    State(state): State<AppState>,
+    page: Page,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Response {
+    let f = form_or_default(form);
+    if !page.check_csrf(f.get("csrf_token")) {
+        let msg = page.c.t.get("form-csrf");
+        return restrictions_page(&state, page, msg).await;
+    }
+    if !page.auth.viewer.has(Capability::CaseWrite) {
+        return error_page(page.c, ApiError::forbidden("restrictions"));
+    }
+    let get = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
+    let result = async {
+        // Children by wristband, among those the user may see.
+        let mut children = Vec::new();
+        for w in get("wristbands").split([',', ' ']).filter(|w| !w.is_empty()) {
+            let mut q = super::dashboard::scoped(&page, Kind::Child);
+            q.search = Some(w.to_string());
+            q.limit = 50;
+            let found = state
+                .store
+                .list(&q)
+                .await?
+                .items
+                .into_iter()
+                .find(|c| s(&c.data, "wristband") == w)
+                .ok_or_else(|| ApiError::bad_request(format!("no child with wristband {w}")))?;
+            children.push(found.id);
+        }
+        let mut barred = Vec::new();
+        for (field, value) in [("bar_visits", "visits"), ("bar_contact", "contact"), ("bar_location", "location_information")] {
+            if f.contains_key(field) {
+                barred.push(value);
+            }
+        }
+        let who = crate::records::actor(&page.auth);
+        let mut person: amparo_domain::records::Person = serde_json::from_value(json!({
+            "names": [{"given": get("given"), "family": get("family"), "kind": "as_given"}]
+        }))
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        amparo_domain::records::Record::prepare(&mut person, &crate::records::ctx()).map_err(ApiError::invalid)?;
+        let mut authority = json!({"kind": "court_order", "issuing_authority": get("issuing_authority"),
+                                   "reference": get("reference"), "date": get("date")});
+        if !get("expires").is_empty() {
+            authority["expires"] = json!(get("expires"));
+        }
+        let mut tx = state.store.begin().await?;
+        let p = tx.create(&who, person).await?;
+        let mut r: Restriction = serde_json::from_value(json!({
+            "person_id": p.id, "children": children, "authority": authority, "barred": barred,
+        }))
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        amparo_domain::records::Record::prepare(&mut r, &crate::records::ctx()).map_err(ApiError::invalid)?;
+        tx.create(&who, r).await?;
+        tx.commit().await?;
+        Ok::<(), ApiError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => Redirect::to("/restrictions").into_response(),
+        Err(e) => restrictions_page(&state, page, e.detail).await,
+    }
+}

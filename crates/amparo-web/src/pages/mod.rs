@@ -47,6 +47,15 @@ pub fn routes() -> Router<AppState> {
         .route("/roll-calls/{id}", get(custody::roll_call))
         .route("/roll-calls/{id}/close", post(custody::close))
         .route("/alerts/{id}/poster", get(custody::poster))
+        .route(
+            "/incidents",
+            get(custody::incidents).post(custody::incident_submit),
+        )
+        .route("/incidents/{id}/respond", post(custody::incident_respond))
+        .route(
+            "/restrictions",
+            get(custody::restrictions).post(custody::restriction_submit),
+        )
         .route("/users", get(users::page).post(users::create))
         .route("/users/{id}/{action}", post(users::act))
         .route("/static/app.css", get(css))
