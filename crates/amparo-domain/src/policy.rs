@@ -67,6 +67,7 @@ impl Role {
                 ReadIdentity,
                 ReadLocation,
                 ReadRestricted,
+                AllegationWrite,
                 AuditRead,
                 NoteWrite,
             ],
@@ -89,6 +90,8 @@ pub enum Capability {
     ReadLocation,
     #[serde(rename = "allegation.read")]
     ReadRestricted,
+    #[serde(rename = "allegation.write")]
+    AllegationWrite,
     #[serde(rename = "case.write")]
     CaseWrite,
     #[serde(rename = "note.write")]
@@ -175,13 +178,26 @@ pub fn record_gate(kind: Kind, data: &Value) -> Sensitivity {
         Kind::Operation | Kind::Child | Kind::Facility => Sensitivity::Basic,
         Kind::Person | Kind::Relationship | Kind::Household => Sensitivity::Identity,
         Kind::Placement | Kind::RollCall | Kind::RollCallMark => Sensitivity::Location,
-        Kind::Incident | Kind::MissingAlert | Kind::Restriction | Kind::Visit => {
-            Sensitivity::Identity
-        }
+        Kind::Incident
+        | Kind::MissingAlert
+        | Kind::Restriction
+        | Kind::Visit
+        | Kind::WelfareCheck
+        | Kind::Task => Sensitivity::Identity,
+        Kind::Site | Kind::CarePlan => Sensitivity::Basic,
+        Kind::Allegation | Kind::Evidence => Sensitivity::Restricted,
         Kind::RiskFlag => match serde_json::from_value::<RiskFlag>(data.clone()) {
             Ok(f) if !f.kind.is_restricted() => Sensitivity::Identity,
             _ => Sensitivity::Restricted,
         },
+    }
+}
+
+/// The capability needed to create or change records of a kind.
+pub fn write_capability(kind: Kind) -> Capability {
+    match kind {
+        Kind::Allegation | Kind::Evidence => Capability::AllegationWrite,
+        _ => Capability::CaseWrite,
     }
 }
 
@@ -293,6 +309,26 @@ pub fn field_sensitivity(kind: Kind, field: &str) -> Sensitivity {
             Identity
         }
         (Kind::Visit, "facility_id") => Location,
+        (Kind::Site, "operation_id" | "name") => Basic,
+        (Kind::Site, "address") => Location,
+        (
+            Kind::WelfareCheck,
+            "child_id" | "household_id" | "site_id" | "planned_for" | "done_at" | "visitors"
+            | "outcome" | "refused_by" | "notes" | "follow_up_task",
+        ) => Identity,
+        // A partner serving meals or interpreting sees these needs and nothing else.
+        (Kind::CarePlan, "child_id" | "diet" | "languages" | "interpreter_needed") => Basic,
+        (
+            Kind::CarePlan,
+            "religion"
+            | "religious_practice"
+            | "education"
+            | "contact_arrangements"
+            | "placement_goal",
+        ) => Identity,
+        (Kind::CarePlan, "health_notes") => Restricted,
+        (Kind::Task, "title" | "assignee" | "due" | "record_id" | "status" | "notes") => Identity,
+        (Kind::Allegation | Kind::Evidence, _) => Restricted,
         (
             Kind::Visit,
             "visitor"

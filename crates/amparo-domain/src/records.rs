@@ -27,10 +27,16 @@ pub enum Kind {
     MissingAlert,
     Restriction,
     Visit,
+    Site,
+    WelfareCheck,
+    Allegation,
+    Evidence,
+    CarePlan,
+    Task,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 14] = [
+    pub const ALL: [Kind; 20] = [
         Kind::Operation,
         Kind::Child,
         Kind::Person,
@@ -45,6 +51,12 @@ impl Kind {
         Kind::MissingAlert,
         Kind::Restriction,
         Kind::Visit,
+        Kind::Site,
+        Kind::WelfareCheck,
+        Kind::Allegation,
+        Kind::Evidence,
+        Kind::CarePlan,
+        Kind::Task,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -62,6 +74,12 @@ impl Kind {
             Kind::MissingAlert => "missing_alert",
             Kind::Restriction => "restriction",
             Kind::Visit => "visit",
+            Kind::Site => "site",
+            Kind::WelfareCheck => "welfare_check",
+            Kind::Allegation => "allegation",
+            Kind::Evidence => "evidence",
+            Kind::CarePlan => "care_plan",
+            Kind::Task => "task",
         }
     }
     pub fn parse(s: &str) -> Option<Kind> {
@@ -84,6 +102,12 @@ impl Kind {
             Kind::MissingAlert => "alerts",
             Kind::Restriction => "restrictions",
             Kind::Visit => "visits",
+            Kind::Site => "sites",
+            Kind::WelfareCheck => "welfare-checks",
+            Kind::Allegation => "allegations",
+            Kind::Evidence => "evidence",
+            Kind::CarePlan => "care-plans",
+            Kind::Task => "tasks",
         }
     }
     pub fn from_collection(s: &str) -> Option<Kind> {
@@ -893,6 +917,287 @@ impl Record for Visit {
     }
     fn names(&self) -> Vec<&Name> {
         vec![&self.visitor]
+    }
+}
+
+// ---------------------------------------------------------------- protection
+
+/// A place with an address that is not a facility, e.g. the farm.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Site {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation_id: Option<Uuid>,
+    pub name: Text,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<LongText>,
+}
+
+impl Record for Site {
+    const KIND: Kind = Kind::Site;
+    fn prepare(&mut self, _ctx: &Ctx) -> Result<(), Invalid> {
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WelfareOutcome {
+    SeenSafe,
+    Concerns,
+    NotFound,
+    AccessDenied,
+    Obstructed,
+}
+
+/// A planned or done check on a child, a household or a site.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WelfareCheck {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub child_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub household_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub planned_for: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub done_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub visitors: Vec<Text>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<WelfareOutcome>,
+    /// Who refused entry, for access_denied or obstructed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused_by: Option<Text>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<LongText>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follow_up_task: Option<Uuid>,
+}
+
+impl Record for WelfareCheck {
+    const KIND: Kind = Kind::WelfareCheck;
+    fn prepare(&mut self, ctx: &Ctx) -> Result<(), Invalid> {
+        let mut errs = Invalid::default();
+        let subjects = [self.child_id, self.household_id, self.site_id]
+            .iter()
+            .filter(|s| s.is_some())
+            .count();
+        if subjects != 1 {
+            errs.push(
+                "child_id",
+                "give exactly one of child_id, household_id or site_id",
+            );
+        }
+        if self.outcome.is_some() && self.done_at.is_none() {
+            errs.push(
+                "done_at",
+                "is missing: an outcome needs the time of the check",
+            );
+        }
+        if self.done_at.is_some_and(|d| d.date_naive() > ctx.today) {
+            errs.push(
+                "done_at",
+                "is in the future: plan it with planned_for instead",
+            );
+        }
+        if self.outcome.is_none() && self.planned_for.is_none() {
+            errs.push(
+                "planned_for",
+                "is missing: a check is either planned (planned_for) or done (done_at and outcome)",
+            );
+        }
+        errs.into_result()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AllegationKind {
+    Rape,
+    SexualAbuse,
+    ForcedPregnancy,
+    ChildMarriage,
+    PhysicalAbuse,
+    PsychologicalAbuse,
+    Neglect,
+    Trafficking,
+    Other,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum AllegationStatus {
+    #[default]
+    Reported,
+    UnderInvestigation,
+    ReferredToProsecutor,
+    Charged,
+    Substantiated,
+    Unsubstantiated,
+    Closed,
+}
+
+/// A case in another country's system (scene S9).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForeignReference {
+    pub country: Country,
+    pub agency: Text,
+    pub reference: Text,
+}
+
+/// An allegation: restricted; only investigators know it exists.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Allegation {
+    pub kind: AllegationKind,
+    pub victims: Vec<Uuid>,
+    #[serde(default)]
+    pub perpetrators: Vec<Uuid>,
+    pub reported_by: Text,
+    pub reported_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub place: Option<Text>,
+    #[serde(default)]
+    pub status: AllegationStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prosecutor_reference: Option<Text>,
+    #[serde(default)]
+    pub other_jurisdictions: Vec<ForeignReference>,
+    pub summary: LongText,
+}
+
+impl Record for Allegation {
+    const KIND: Kind = Kind::Allegation;
+    fn prepare(&mut self, ctx: &Ctx) -> Result<(), Invalid> {
+        let mut errs = Invalid::default();
+        if self.victims.is_empty() {
+            errs.push("victims", "is empty: name at least one child");
+        }
+        if self.reported_at.date_naive() > ctx.today {
+            errs.push("reported_at", "is in the future");
+        }
+        errs.into_result()
+    }
+}
+
+/// One hand-over in the chain of custody of a piece of evidence.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustodyStep {
+    pub from: Text,
+    pub to: Text,
+    pub at: DateTime<Utc>,
+    pub purpose: Text,
+}
+
+/// A file held as evidence: stored under the data directory by its SHA-256.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Evidence {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allegation_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident_id: Option<Uuid>,
+    pub sha256: Text,
+    pub size: u64,
+    pub content_type: Text,
+    pub filename: Text,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<LongText>,
+    #[serde(default)]
+    pub custody: Vec<CustodyStep>,
+}
+
+impl Record for Evidence {
+    const KIND: Kind = Kind::Evidence;
+    fn prepare(&mut self, _ctx: &Ctx) -> Result<(), Invalid> {
+        if self.allegation_id.is_none() && self.incident_id.is_none() {
+            return Err(Invalid::one(
+                "allegation_id",
+                "give the allegation or the incident this evidence belongs to",
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlacementGoal {
+    ReturnToFamily,
+    KinshipCare,
+    FosterCare,
+    ResidentialCare,
+    IndependentLiving,
+    Adoption,
+    Undecided,
+}
+
+/// A child's needs, including faith, diet and language (scene S10).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CarePlan {
+    pub child_id: Uuid,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub religion: Option<Text>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub religious_practice: Option<LongText>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diet: Option<Text>,
+    #[serde(default)]
+    pub languages: Vec<Language>,
+    #[serde(default)]
+    pub interpreter_needed: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub education: Option<LongText>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health_notes: Option<LongText>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_arrangements: Option<LongText>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placement_goal: Option<PlacementGoal>,
+}
+
+impl Record for CarePlan {
+    const KIND: Kind = Kind::CarePlan;
+    fn prepare(&mut self, _ctx: &Ctx) -> Result<(), Invalid> {
+        let mut errs = Invalid::default();
+        check_list_len(&mut errs, "languages", &self.languages, 20);
+        errs.into_result()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskStatus {
+    #[default]
+    Open,
+    Done,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Task {
+    pub title: Text,
+    /// Username of the person who should do it.
+    pub assignee: Text,
+    pub due: NaiveDate,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record_id: Option<Uuid>,
+    #[serde(default)]
+    pub status: TaskStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<LongText>,
+}
+
+impl Record for Task {
+    const KIND: Kind = Kind::Task;
+    fn prepare(&mut self, _ctx: &Ctx) -> Result<(), Invalid> {
+        Ok(())
     }
 }
 

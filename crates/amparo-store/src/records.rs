@@ -272,6 +272,8 @@ fn where_clause(q: &ListQuery) -> Option<(String, Vec<String>)> {
 /// One child, reduced to what the dashboard counts.
 #[derive(Debug, Clone)]
 pub struct ChildSummary {
+    /// How many records share these values.
+    pub count: i64,
     pub status: String,
     pub facility_id: Option<Uuid>,
     pub sex: String,
@@ -320,14 +322,15 @@ pub(crate) async fn backfill_summary(pool: &sqlx::AnyPool) -> Result<(), StoreEr
 }
 
 impl Store {
-    /// Status, facility, sex and birth range of every record the query matches,
-    /// without reading their JSON.
+    /// Status, facility, sex and birth range of the records the query matches, grouped
+    /// with their counts, without reading their JSON.
     pub async fn summaries(&self, q: &ListQuery) -> Result<Vec<ChildSummary>, StoreError> {
         let Some((where_sql, binds)) = where_clause(q) else {
             return Ok(vec![]);
         };
         let sql = format!(
-            "SELECT status, facility_id, sex, born_earliest, born_latest FROM records WHERE {where_sql}"
+            "SELECT status, facility_id, sex, born_earliest, born_latest, COUNT(*) AS n FROM records \
+             WHERE {where_sql} GROUP BY status, facility_id, sex, born_earliest, born_latest"
         );
         let mut query = sqlx::query(&sql);
         for b in &binds {
@@ -341,6 +344,7 @@ impl Store {
                 let lo = date(r.try_get("born_earliest")?);
                 let hi = date(r.try_get("born_latest")?);
                 Ok(ChildSummary {
+                    count: r.try_get("n")?,
                     status: r
                         .try_get::<Option<String>, _>("status")?
                         .unwrap_or_default(),

@@ -11,6 +11,7 @@ pub mod i18n;
 mod intake;
 pub mod openapi;
 mod pages;
+mod protection;
 mod records;
 pub mod session;
 pub mod state;
@@ -20,8 +21,9 @@ use crate::auth::LoginLimiter;
 use crate::error::ApiError;
 pub use crate::state::AppState;
 use amparo_domain::records::{
-    Child, Facility, Household, Incident, MissingAlert, Operation, Person, Placement, Relationship,
-    Restriction, RiskFlag, RollCall, RollCallMark, Visit,
+    Allegation, CarePlan, Child, Evidence, Facility, Household, Incident, MissingAlert, Operation,
+    Person, Placement, Relationship, Restriction, RiskFlag, RollCall, RollCallMark, Site, Task,
+    Visit, WelfareCheck,
 };
 use amparo_store::Store;
 use axum::extract::{DefaultBodyLimit, Request};
@@ -116,7 +118,30 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/visits",
             get(records::list_route::<Visit>).post(custody::create_visit),
-        );
+        )
+        .route("/tasks/mine", get(protection::my_tasks))
+        .merge(records::routes::<Site>())
+        .merge(records::routes::<WelfareCheck>())
+        .merge(records::routes::<Allegation>())
+        .merge(records::routes::<CarePlan>())
+        .merge(records::routes::<Task>())
+        .route("/sites/{id}/welfare", get(protection::site_history))
+        .route(
+            "/evidence",
+            get(records::list_route::<Evidence>)
+                .post(protection::upload)
+                .layer(DefaultBodyLimit::max(protection::MAX_EVIDENCE)),
+        )
+        .route("/evidence/search", post(records::search_route::<Evidence>))
+        .route("/evidence/{id}", get(records::read_route::<Evidence>))
+        .route(
+            "/evidence/{id}/history",
+            get(records::history_route::<Evidence>),
+        )
+        .route("/evidence/{id}/file", get(protection::file))
+        .route("/evidence/{id}/verify", get(protection::verify))
+        .route("/evidence/{id}/handover", post(protection::handover))
+        .route("/allegations/{id}/bundle", get(protection::bundle));
     Router::new()
         .nest("/api/v1", api)
         .merge(pages::routes())

@@ -143,6 +143,46 @@ fn kind_fields(kind: Kind) -> (Value, Vec<&'static str>) {
                    "restriction_id": uuid(), "incident_id": uuid()}),
             vec!["facility_id", "visitor", "child_id"],
         ),
+        Kind::Site => (
+            json!({"operation_id": uuid(), "name": s("string"), "address": s("string")}),
+            vec!["name"],
+        ),
+        Kind::WelfareCheck => (
+            json!({"child_id": uuid(), "household_id": uuid(), "site_id": uuid(),
+                   "planned_for": {"type":"string","format":"date"}, "done_at": {"type":"string","format":"date-time"},
+                   "visitors": arr(s("string")),
+                   "outcome": en(&["seen_safe","concerns","not_found","access_denied","obstructed"]),
+                   "refused_by": s("string"), "notes": s("string"), "follow_up_task": uuid()}),
+            vec![],
+        ),
+        Kind::Allegation => (
+            json!({"kind": en(&["rape","sexual_abuse","forced_pregnancy","child_marriage","physical_abuse","psychological_abuse","neglect","trafficking","other"]),
+                   "victims": arr(uuid()), "perpetrators": arr(uuid()), "reported_by": s("string"),
+                   "reported_at": {"type":"string","format":"date-time"}, "place": s("string"),
+                   "status": en(&["reported","under_investigation","referred_to_prosecutor","charged","substantiated","unsubstantiated","closed"]),
+                   "prosecutor_reference": s("string"),
+                   "other_jurisdictions": arr(json!({"type":"object","properties":{"country":s("string"),"agency":s("string"),"reference":s("string")}})),
+                   "summary": s("string")}),
+            vec!["kind", "victims", "reported_by", "reported_at", "summary"],
+        ),
+        Kind::Evidence => (
+            json!({"allegation_id": uuid(), "incident_id": uuid(), "sha256": s("string"), "size": s("integer"),
+                   "content_type": s("string"), "filename": s("string"), "description": s("string"),
+                   "custody": arr(json!({"type":"object","properties":{"from":s("string"),"to":s("string"),"at":s("string"),"purpose":s("string")}}))}),
+            vec![],
+        ),
+        Kind::CarePlan => (
+            json!({"child_id": uuid(), "religion": s("string"), "religious_practice": s("string"), "diet": s("string"),
+                   "languages": arr(s("string")), "interpreter_needed": s("boolean"), "education": s("string"),
+                   "health_notes": s("string"), "contact_arrangements": s("string"),
+                   "placement_goal": en(&["return_to_family","kinship_care","foster_care","residential_care","independent_living","adoption","undecided"])}),
+            vec!["child_id"],
+        ),
+        Kind::Task => (
+            json!({"title": s("string"), "assignee": s("string"), "due": {"type":"string","format":"date"},
+                   "record_id": uuid(), "status": en(&["open","done"]), "notes": s("string")}),
+            vec!["title", "assignee", "due"],
+        ),
     }
 }
 
@@ -223,7 +263,7 @@ pub fn document() -> Value {
         // Roll calls, marks, alerts and visits change only through their own actions.
         let writable = !matches!(
             kind,
-            Kind::RollCall | Kind::RollCallMark | Kind::MissingAlert | Kind::Visit
+            Kind::RollCall | Kind::RollCallMark | Kind::MissingAlert | Kind::Visit | Kind::Evidence
         );
         let mut collection = json!({
             "get": {"summary": format!("List {c}"), "tags": [c], "parameters": list_params,

@@ -163,7 +163,7 @@ async fn create<T: Record>(
     require(
         &state,
         &auth,
-        Capability::CaseWrite,
+        amparo_domain::policy::write_capability(T::KIND),
         &format!("create {}", T::KIND.collection()),
     )
     .await?;
@@ -279,7 +279,7 @@ async fn update<T: Record>(
     require(
         &state,
         &auth,
-        Capability::CaseWrite,
+        amparo_domain::policy::write_capability(T::KIND),
         &format!("change {}", T::KIND.collection()),
     )
     .await?;

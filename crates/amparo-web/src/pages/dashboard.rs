@@ -133,13 +133,17 @@ async fn build(state: &AppState, page: &Page) -> Result<DashboardPage, ApiError>
     let children = scoped(page, Kind::Child);
     // One narrow query gives every count on the page.
     let summaries = state.store.summaries(&children).await?;
-    let total = summaries.len() as i64;
+    let total: i64 = summaries.iter().map(|c| c.count).sum();
     let by_status = STATUSES
         .iter()
         .map(|st| Count {
             key: (*st).into(),
             label: t.get(&format!("status-{st}")),
-            count: summaries.iter().filter(|c| c.status == *st).count() as i64,
+            count: summaries
+                .iter()
+                .filter(|c| c.status == *st)
+                .map(|c| c.count)
+                .sum(),
             extra: String::new(),
         })
         .collect();
@@ -191,9 +195,9 @@ async fn build(state: &AppState, page: &Page) -> Result<DashboardPage, ApiError>
                 .unwrap_or(AGE_BANDS.len());
             let row = &mut rows[band];
             match c.sex.as_str() {
-                "female" => row.female += 1,
-                "male" => row.male += 1,
-                _ => row.unknown += 1,
+                "female" => row.female += c.count,
+                "male" => row.male += c.count,
+                _ => row.unknown += c.count,
             }
         }
         by_age = rows;
