@@ -127,6 +127,22 @@
     flush();
   }
 
+  // ---------------------------------------------------------------- evidence upload
+  const evForm = document.getElementById("evidence-upload");
+  if (evForm) {
+    evForm.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const file = document.getElementById("ev-file").files[0];
+      const err = document.getElementById("ev-error");
+      if (!file) { return; }
+      const headers = { "X-Filename": encodeURIComponent(file.name),
+                        "X-Description": encodeURIComponent(document.getElementById("ev-description").value) };
+      const r = await api("POST", "/evidence?allegation=" + evForm.dataset.allegation, file, headers);
+      if (r.status === 201) { window.location.reload(); }
+      else { err.hidden = false; err.textContent = (r.data && r.data.detail) || ("HTTP " + r.status); }
+    });
+  }
+
   // ---------------------------------------------------------------- live roll call
   const rc = document.getElementById("rollcall");
   if (rc) {

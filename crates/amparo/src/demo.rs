@@ -3,7 +3,8 @@
 //! placed with a legal basis. Deterministic: the same seed gives the same data.
 use amparo_domain::policy::Role;
 use amparo_domain::records::{
-    Child, Ctx, Facility, Household, Operation, Person, Placement, Record, Relationship,
+    Allegation, CarePlan, Child, Ctx, Facility, Household, Operation, Person, Placement, Record,
+    Relationship, Site, Task, WelfareCheck,
 };
 use amparo_store::{Actor, NewUser, Store, StoredRecord};
 use serde_json::{json, Value};
@@ -176,6 +177,7 @@ pub async fn load(store: &Store) -> Result<Vec<String>, String> {
         return Ok(lines);
     }
     let ids = load_records(store, &actor).await?;
+    load_protection(store, &actor, &ids).await?;
     for (username, role, facilities) in [
         ("caseworker", Role::Caseworker, vec![]),
         ("shelter", Role::ShelterStaff, vec![ids.facilities[0]]),
@@ -222,6 +224,113 @@ fn login_lines() -> Vec<String> {
 pub struct DemoIds {
     pub facilities: Vec<Uuid>,
     pub children: usize,
+    pub child_ids: Vec<Uuid>,
+    pub operation: Uuid,
+    pub adults: Vec<Uuid>,
+}
+
+/// Welfare checks at the farm (officials kept out twice), allegations, care plans, tasks.
+async fn load_protection(store: &Store, actor: &Actor, ids: &DemoIds) -> Result<(), String> {
+    let farm = create::<Site>(
+        store,
+        actor,
+        json!({"operation_id": ids.operation, "name": "La finca (demo)",
+               "address": "Invented address: a farm near Oratorio, Santa Rosa"}),
+    )
+    .await?;
+    for (at, outcome, notes) in [
+        (
+            "2026-08-14T15:00:00Z",
+            "obstructed",
+            "Officials kept at the gate for two hours; no child seen.",
+        ),
+        (
+            "2026-09-30T14:30:00Z",
+            "obstructed",
+            "Gate chained; men of the community refused entry.",
+        ),
+        (
+            "2026-11-20T07:00:00Z",
+            "concerns",
+            "Entered with the protective order; 160 children taken into care.",
+        ),
+    ] {
+        create::<WelfareCheck>(
+            store,
+            actor,
+            json!({"site_id": farm.id, "done_at": at, "visitors": ["PGN (demo)", "Policía Nacional Civil (demo)"],
+                   "outcome": outcome, "refused_by": "community leaders (demo)", "notes": notes}),
+        )
+        .await?;
+    }
+    for (i, (kind, victim, summary)) in [
+        (
+            "forced_pregnancy",
+            0usize,
+            "Pregnant minor; statement taken by the prosecutor (invented).",
+        ),
+        (
+            "physical_abuse",
+            5,
+            "Marks of beating reported by the child at intake (invented).",
+        ),
+        (
+            "child_marriage",
+            20,
+            "Recorded as married at 15 (invented).",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let Some(child) = ids.child_ids.get(victim) else {
+            continue;
+        };
+        let perpetrator = ids.adults.get(i).copied();
+        create::<Allegation>(
+            store,
+            actor,
+            json!({"kind": kind, "victims": [child], "perpetrators": perpetrator.into_iter().collect::<Vec<_>>(),
+                   "reported_by": "Fiscalía de la Mujer (demo)", "reported_at": "2026-11-21T10:00:00Z",
+                   "place": "the farm", "status": "under_investigation",
+                   "prosecutor_reference": format!("MP-FEM-2026-{:03}", 40 + i),
+                   "other_jurisdictions": if i == 0 { json!([{"country": "MX", "agency": "Fiscalía de Chiapas (demo)", "reference": "CHIS-2019-0088"}]) } else { json!([]) },
+                   "summary": summary}),
+        )
+        .await?;
+    }
+    for child in &ids.child_ids {
+        create::<CarePlan>(
+            store,
+            actor,
+            json!({"child_id": child, "religion": "Orthodox Jewish (demo)",
+                   "religious_practice": "Shabbat and holidays; prayers in Hebrew; modest dress",
+                   "diet": "kosher", "languages": ["yi", "es"], "interpreter_needed": true,
+                   "education": "Yiddish-medium primary school before the raid",
+                   "contact_arrangements": "Supervised contact only, pending assessment",
+                   "placement_goal": "undecided"}),
+        )
+        .await?;
+    }
+    let today = chrono::Utc::now().date_naive();
+    for (title, due) in [
+        (
+            "Plan a welfare check of the households in Guatemala City",
+            today,
+        ),
+        (
+            "Send intake list to the Canadian agency",
+            today - chrono::Duration::days(2),
+        ),
+    ] {
+        create::<Task>(
+            store,
+            actor,
+            json!({"title": title, "assignee": "caseworker", "due": due}),
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 fn name(given: &str, family: &str, kind: &str, lang: &str) -> Value {
@@ -264,6 +373,8 @@ async fn load_records(store: &Store, actor: &Actor) -> Result<DemoIds, String> {
     }
     let mut wristband = 0;
     let mut spouses_recorded = 0;
+    let mut child_ids = Vec::new();
+    let mut adults = Vec::new();
     for (fi, size) in sizes.iter().enumerate() {
         let (fam_en, fam_es, fam_he) = FAMILY_NAMES[fi];
         let country = match fi % 10 {
@@ -308,6 +419,7 @@ async fn load_records(store: &Store, actor: &Actor) -> Result<DemoIds, String> {
         } else {
             None
         };
+        adults.push(father.id);
         let mut members = vec![father.id, mother.id];
         if let Some(m) = &second_mother {
             members.push(m.id);
@@ -392,6 +504,7 @@ async fn load_records(store: &Store, actor: &Actor) -> Result<DemoIds, String> {
                        "reason": "Protective custody after the raid"}),
             )
             .await?;
+            child_ids.push(child.id);
             kids.push((child, half));
             year += 1 + rng.below(2) as i32;
         }
@@ -431,5 +544,8 @@ async fn load_records(store: &Store, actor: &Actor) -> Result<DemoIds, String> {
     Ok(DemoIds {
         facilities,
         children: wristband,
+        child_ids,
+        operation: op.id,
+        adults,
     })
 }

@@ -306,3 +306,114 @@ async fn two_sessions_mark_one_roll_call_live() {
     a.quit().await;
     b.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn allegation_evidence_and_care_plan_pages() {
+    if !browser_available() {
+        return;
+    }
+    let server = Server::start_with(temp_dir("protect"), None, "demo");
+    let base = server.base.clone();
+    let (_, token) = server.cli(&["token", "create", "--username", "caseworker"], None);
+    let api = Api::bearer(&base, token.lines().next().unwrap().trim());
+    let driver = Driver::start().await;
+
+    // An investigator records an allegation and adds evidence to it.
+    let inv = driver.browser(1280, 900).await;
+    sign_in(&inv, &base, "investigator", "demo-investigator-2026").await;
+    inv.goto(&format!("{base}/allegations")).await;
+    inv.wait_for("#a-victims").await;
+    assert!(
+        inv.text("#allegations").await.contains("forced pregnancy"),
+        "demo allegations are listed"
+    );
+    inv.type_into("#a-victims", "7").await;
+    inv.type_into("#a-perpetrator", "Berish Testman").await;
+    inv.type_into("#a-reported-by", "PGN (test)").await;
+    inv.type_into(
+        "#a-summary",
+        &format!("Statement of the child (test){ENTER}"),
+    )
+    .await;
+    inv.wait_for("#allegation-title").await;
+    let evidence_file = temp_dir("evidence").join("room.png");
+    std::fs::write(
+        &evidence_file,
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR test image bytes",
+    )
+    .unwrap();
+    inv.type_into("#ev-file", evidence_file.to_str().unwrap())
+        .await;
+    inv.type_into(
+        "#ev-description",
+        "Habitación, foto tomada el día del operativo",
+    )
+    .await;
+    inv.click("#evidence-upload button").await;
+    inv.wait_until(
+        "return document.querySelectorAll('#evidence-list li').length === 1",
+        "the evidence listed",
+    )
+    .await;
+    inv.screenshot(&shots().join("allegation-desktop.png"))
+        .await;
+    inv.click("#evidence-list a").await;
+    inv.wait_for("#integrity").await;
+    assert_eq!(
+        inv.script("return document.getElementById('integrity').className")
+            .await,
+        json!("notice")
+    );
+    inv.type_into("#h-from", "investigator").await;
+    inv.type_into("#h-to", "Laboratorio forense (test)").await;
+    inv.type_into("#h-purpose", &format!("analysis{ENTER}"))
+        .await;
+    inv.wait_until(
+        "return document.querySelectorAll('#custody tbody tr').length === 2",
+        "two steps in the chain",
+    )
+    .await;
+    inv.screenshot(&shots().join("evidence-desktop.png")).await;
+
+    // A caseworker has no way to the allegations, and edits a care plan.
+    let cw = driver.browser(360, 780).await;
+    sign_in(&cw, &base, "caseworker", "demo-caseworker-2026").await;
+    assert!(
+        !cw.text("header").await.contains("Denuncias"),
+        "no menu entry"
+    );
+    cw.goto(&format!("{base}/allegations")).await;
+    cw.wait_for("#main").await;
+    assert!(
+        cw.text("#main").await.contains("No hay"),
+        "{}",
+        cw.text("#main").await
+    );
+    let child = child_by_wristband(&api, "7").await;
+    cw.goto(&format!("{base}/children/{child}/care")).await;
+    cw.wait_for("#cp-diet").await;
+    cw.clear("#cp-diet").await;
+    cw.type_into("#cp-diet", &format!("kosher (glatt){ENTER}"))
+        .await;
+    cw.wait_for("#notice").await;
+    cw.screenshot(&shots().join("careplan-phone.png")).await;
+    let plans = api.get(&format!("/care-plans?child={child}")).await.body;
+    assert_eq!(plans["items"][0]["diet"], "kosher (glatt)");
+    assert_eq!(
+        plans["items"][0]["religion"], "Orthodox Jewish (demo)",
+        "fields not on the form are kept"
+    );
+
+    // A partner organisation sees the diet and languages, nothing else.
+    let partner = driver.browser(360, 780).await;
+    sign_in(&partner, &base, "partner", "demo-partner-2026").await;
+    partner.goto(&format!("{base}/children/{child}/care")).await;
+    partner.wait_for("#cp-diet").await;
+    assert!(partner.find("#cp-religion").await.is_none());
+    assert!(partner.find("#cp-health_notes").await.is_none());
+    let main = partner.text("#main").await;
+    assert!(!main.contains("Orthodox"), "{main}");
+    for b in [&inv, &cw, &partner] {
+        b.quit().await;
+    }
+}

@@ -39,6 +39,8 @@ struct DashboardPage {
     by_age: Vec<AgeRow>,
     flagged: Vec<Item>,
     recent: Vec<Item>,
+    /// My open tasks; `id` is "overdue" for those past their date.
+    tasks: Vec<Item>,
 }
 
 /// The viewer's scoped query for a kind; callers narrow it further.
@@ -253,6 +255,37 @@ async fn build(state: &AppState, page: &Page) -> Result<DashboardPage, ApiError>
             extra: format!("{} · {}", rec.updated_by, t.when(&rec.updated_at)),
         })
         .collect();
+    let mut tasks = Vec::new();
+    for rec in state
+        .store
+        .records_with_field(
+            page.auth.viewer.agency_id,
+            Kind::Task,
+            "assignee",
+            &page.auth.user.username,
+        )
+        .await?
+    {
+        let Ok(task) = rec.typed::<amparo_domain::records::Task>() else {
+            continue;
+        };
+        if task.status == amparo_domain::records::TaskStatus::Open && task.due <= today {
+            let overdue = task.due < today;
+            tasks.push(Item {
+                id: if overdue {
+                    "overdue".into()
+                } else {
+                    String::new()
+                },
+                label: task.title.to_string(),
+                extra: if overdue {
+                    format!("{} · {}", t.get("tasks-overdue"), t.date(task.due))
+                } else {
+                    t.date(task.due)
+                },
+            });
+        }
+    }
     Ok(DashboardPage {
         c: super::Chrome::new(t.clone(), String::new(), None, String::new()),
         operation_name,
@@ -262,5 +295,6 @@ async fn build(state: &AppState, page: &Page) -> Result<DashboardPage, ApiError>
         by_age,
         flagged,
         recent,
+        tasks,
     })
 }

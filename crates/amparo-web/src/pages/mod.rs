@@ -5,6 +5,7 @@ mod custody;
 mod dashboard;
 mod family;
 mod login;
+mod protection;
 mod users;
 mod view;
 
@@ -55,6 +56,17 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/restrictions",
             get(custody::restrictions).post(custody::restriction_submit),
+        )
+        .route(
+            "/allegations",
+            get(protection::allegations).post(protection::allegation_submit),
+        )
+        .route("/allegations/{id}", get(protection::allegation))
+        .route("/evidence/{id}", get(protection::evidence))
+        .route("/evidence/{id}/handover", post(protection::handover))
+        .route(
+            "/children/{id}/care",
+            get(protection::care).post(protection::care_submit),
         )
         .route("/users", get(users::page).post(users::create))
         .route("/users/{id}/{action}", post(users::act))
@@ -124,6 +136,7 @@ pub struct Chrome {
     pub sees_cases: bool,
     pub can_write: bool,
     pub is_admin: bool,
+    pub sees_restricted: bool,
     pub other_lang: &'static str,
     /// This page's path, to come back to after a language switch.
     pub path: String,
@@ -142,6 +155,7 @@ impl Chrome {
             sees_cases: auth.is_some_and(|a| a.viewer.may_see(Sensitivity::Basic)),
             can_write: auth.is_some_and(|a| a.viewer.has(Capability::CaseWrite)),
             is_admin: auth.is_some_and(|a| a.viewer.has(Capability::UserAdmin)),
+            sees_restricted: auth.is_some_and(|a| a.viewer.has(Capability::ReadRestricted)),
             other_lang,
             path: encode(&path),
             t,
