@@ -404,6 +404,41 @@ async fn allegation_evidence_and_care_plan_pages() {
         "fields not on the form are kept"
     );
 
+    // Raise a flag on the child page, then clear it with a reason.
+    cw.goto(&format!("{base}/children/{child}")).await;
+    cw.script("document.querySelector('#flags + details').open = true")
+        .await;
+    let options = cw.script("return Array.from(document.querySelectorAll('details select[name=kind] option')).map(o => o.value).join(',')").await;
+    assert!(
+        !options.as_str().unwrap().contains("pregnancy"),
+        "restricted flags are not offered to a caseworker"
+    );
+    cw.script("document.querySelector('details select[name=kind]').value = 'neglect'")
+        .await;
+    cw.type_into(
+        "details input[name=reason]",
+        &format!("Underweight at intake{ENTER}"),
+    )
+    .await;
+    cw.wait_until(
+        "return document.getElementById('flags').textContent.includes('neglect')",
+        "the flag",
+    )
+    .await;
+    let flags = api
+        .get(&format!("/risk-flags?child={child}&status=open"))
+        .await
+        .body;
+    assert!(flags.to_string().contains("neglect"));
+    // The farm's history at a glance: kept out twice.
+    cw.goto(&format!("{base}/sites")).await;
+    cw.wait_for(".site").await;
+    assert!(
+        cw.text(".site .flag").await.contains('2'),
+        "{}",
+        cw.text(".site").await
+    );
+
     // A partner organisation sees the diet and languages, nothing else.
     let partner = driver.browser(360, 780).await;
     sign_in(&partner, &base, "partner", "demo-partner-2026").await;

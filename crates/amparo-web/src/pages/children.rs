@@ -192,8 +192,36 @@ struct ChildPage {
     stale: Vec<String>,
     sexes: Vec<Opt>,
     statuses: Vec<Opt>,
+    flag_kinds: Vec<Opt>,
     history: Vec<Row>,
     audit: Vec<Row>,
+}
+
+/// Flags a person may raise by hand (the others are raised by rules).
+const FLAG_KINDS: [&str; 7] = [
+    "pregnancy_minor",
+    "sexual_abuse_suspected",
+    "physical_punishment",
+    "neglect",
+    "trafficking_risk",
+    "medical_urgent",
+    "child_marriage",
+];
+
+fn flag_kinds(restricted_too: bool) -> Vec<Opt> {
+    FLAG_KINDS
+        .iter()
+        .filter(|k| {
+            restricted_too
+                || serde_json::from_value::<amparo_domain::records::RiskKind>(serde_json::json!(k))
+                    .map(|kind| !kind.is_restricted())
+                    .unwrap_or(false)
+        })
+        .map(|k| Opt {
+            key: (*k).into(),
+            label: k.replace('_', " "),
+        })
+        .collect()
 }
 
 fn first_as_given(v: &Value) -> (String, String) {
@@ -268,8 +296,8 @@ async fn build_child(
         .await?
         .0
         .into_iter()
-        .map(|(_, f)| Item {
-            id: String::new(),
+        .map(|(frec, f)| Item {
+            id: frec.id.to_string(),
             label: s(f.value(), "kind").replace('_', " "),
             extra: s(f.value(), "reason").to_string(),
         })
@@ -399,6 +427,7 @@ pub async fn child_page(
             render(&ChildPage {
                 sexes: sexes(&page.c),
                 statuses,
+                flag_kinds: flag_kinds(page.auth.viewer.has(Capability::ReadRestricted)),
                 f: form_of(&value, rec.version),
                 c: page.c,
                 v,
@@ -507,6 +536,7 @@ pub async fn child_edit(
     let mut r = render(&ChildPage {
         sexes: sexes(&page.c),
         statuses,
+        flag_kinds: flag_kinds(page.auth.viewer.has(Capability::ReadRestricted)),
         c: page.c,
         v,
         f: form,

@@ -606,7 +606,7 @@ pub async fn incidents(State(state): State<AppState>, page: Page) -> Response {
 }
 
 /// A `datetime-local` value is the user's local time (Guatemala, UTC-6).
-fn local_to_utc(raw: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+pub(crate) fn local_to_utc(raw: &str) -> Option<chrono::DateTime<chrono::Utc>> {
     let naive = chrono::NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M")
         .or_else(|_| chrono::NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S"))
         .ok()?;

@@ -68,6 +68,10 @@ pub fn routes() -> Router<AppState> {
             "/children/{id}/care",
             get(protection::care).post(protection::care_submit),
         )
+        .route("/children/{id}/flags", post(protection::raise_flag))
+        .route("/risk-flags/{id}/clear", post(protection::clear_flag))
+        .route("/sites", get(protection::sites))
+        .route("/sites/{id}/checks", post(protection::site_check))
         .route("/users", get(users::page).post(users::create))
         .route("/users/{id}/{action}", post(users::act))
         .route("/static/app.css", get(css))

@@ -602,3 +602,248 @@ pub async fn care_submit(
         }
     }
 }
+
+// ------------------------------------------------------------------ risk flags
+
+/// Raise a flag by hand, with why; a viewer raises only flags they may see.
+pub async fn raise_flag(
+    State(state): State<AppState>,
+    page: Page,
+    Path(id): Path<String>,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Response {
+    let f = form_map(form);
+    if !page.check_csrf(f.get("csrf_token")) {
+        let msg = page.c.t.get("form-csrf");
+        return message(page.c, StatusCode::FORBIDDEN, msg);
+    }
+    let result = async {
+        let child = visible(&state, &page.auth, Kind::Child, &id).await?;
+        if !page.auth.viewer.has(Capability::CaseWrite) {
+            return Err(ApiError::forbidden("flags"));
+        }
+        let value = json!({"child_id": child.id, "kind": f.get("kind").cloned().unwrap_or_default(),
+                           "reason": f.get("reason").cloned().unwrap_or_default()});
+        if !page
+            .auth
+            .viewer
+            .may_see(amparo_domain::policy::record_gate(Kind::RiskFlag, &value))
+        {
+            return Err(ApiError::forbidden("raise this kind of flag"));
+        }
+        let mut flag: amparo_domain::records::RiskFlag =
+            serde_json::from_value(value).map_err(|e| ApiError::bad_request(e.to_string()))?;
+        flag.prepare(&ctx()).map_err(ApiError::invalid)?;
+        state.store.create(&actor(&page.auth), flag).await?;
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => Redirect::to(&format!("/children/{id}")).into_response(),
+        Err(e) => error_page(page.c, e),
+    }
+}
+
+pub async fn clear_flag(
+    State(state): State<AppState>,
+    page: Page,
+    Path(id): Path<String>,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Response {
+    let f = form_map(form);
+    if !page.check_csrf(f.get("csrf_token")) {
+        let msg = page.c.t.get("form-csrf");
+        return message(page.c, StatusCode::FORBIDDEN, msg);
+    }
+    let result = async {
+        let rec = visible(&state, &page.auth, Kind::RiskFlag, &id).await?;
+        if !page.auth.viewer.has(Capability::CaseWrite) {
+            return Err(ApiError::forbidden("flags"));
+        }
+        let mut flag: amparo_domain::records::RiskFlag = rec.typed()?;
+        flag.status = amparo_domain::records::FlagStatus::Cleared;
+        flag.cleared_reason = Some(
+            serde_json::from_value(json!(f.get("cleared_reason").cloned().unwrap_or_default()))
+                .map_err(|e| ApiError::bad_request(e.to_string()))?,
+        );
+        flag.prepare(&ctx()).map_err(ApiError::invalid)?;
+        let child = flag.child_id;
+        state
+            .store
+            .update(&actor(&page.auth), rec.id, rec.version, flag)
+            .await?;
+        Ok(child)
+    }
+    .await;
+    match result {
+        Ok(child) => Redirect::to(&format!("/children/{child}")).into_response(),
+        Err(e) => error_page(page.c, e),
+    }
+}
+
+// ------------------------------------------------------------------ sites
+
+pub struct SiteView {
+    pub id: String,
+    pub name: String,
+    pub summary: String,
+    pub kept_out: i64,
+    pub checks: Vec<Row>,
+}
+
+#[derive(Template)]
+#[template(path = "sites.html")]
+struct SitesPage {
+    c: Chrome,
+    error: String,
+    sites: Vec<SiteView>,
+    outcomes: Vec<Opt>,
+    can_write: bool,
+}
+
+const OUTCOMES: [&str; 5] = [
+    "access_denied",
+    "obstructed",
+    "seen_safe",
+    "concerns",
+    "not_found",
+];
+
+async fn sites_page(state: &AppState, page: Page, error: String) -> Response {
+    let built = async {
+        let t = &page.c.t;
+        let mut q = scoped(&page, Kind::Site);
+        q.limit = 200;
+        let mut sites = Vec::new();
+        for (rec, r) in fetch(state, &page, &q).await?.0 {
+            let checks = state
+                .store
+                .records_with_field(
+                    page.auth.viewer.agency_id,
+                    Kind::WelfareCheck,
+                    "site_id",
+                    &rec.id.to_string(),
+                )
+                .await?;
+            let mut rows = Vec::new();
+            let mut kept_out = 0;
+            for ch in checks
+                .iter()
+                .filter(|c| can_see(&page.auth.viewer, &c.scope(), &c.data))
+            {
+                let outcome = s(&ch.data, "outcome").to_string();
+                if outcome == "access_denied" || outcome == "obstructed" {
+                    kept_out += 1;
+                }
+                let visitors = ch
+                    .data
+                    .get("visitors")
+                    .and_then(Value::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(Value::as_str)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    })
+                    .unwrap_or_default();
+                rows.push(Row {
+                    version: outcome.clone(),
+                    when: t.when(s(&ch.data, "done_at")),
+                    who: visitors,
+                    what: format!(
+                        "{}{}",
+                        t.get(&format!("outcome-{outcome}")),
+                        match s(&ch.data, "refused_by") {
+                            "" => String::new(),
+                            r => format!(" ({r})"),
+                        }
+                    ),
+                });
+            }
+            rows.reverse();
+            sites.push(SiteView {
+                id: rec.id.to_string(),
+                name: s(r.value(), "name").to_string(),
+                summary: t.with(
+                    "site-summary",
+                    &[
+                        ("checks", rows.len().to_string()),
+                        ("kept", kept_out.to_string()),
+                    ],
+                ),
+                kept_out,
+                checks: rows,
+            });
+        }
+        Ok::<Vec<SiteView>, ApiError>(sites)
+    }
+    .await;
+    match built {
+        Ok(sites) => {
+            let outcomes = OUTCOMES
+                .iter()
+                .map(|o| Opt {
+                    key: (*o).into(),
+                    label: page.c.t.get(&format!("outcome-{o}")),
+                })
+                .collect();
+            let can_write = page.auth.viewer.has(Capability::CaseWrite);
+            let status = if error.is_empty() {
+                StatusCode::OK
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            let mut r = render(&SitesPage {
+                c: page.c,
+                error,
+                sites,
+                outcomes,
+                can_write,
+            });
+            *r.status_mut() = status;
+            r
+        }
+        Err(e) => error_page(page.c, e),
+    }
+}
+
+pub async fn sites(State(state): State<AppState>, page: Page) -> Response {
+    sites_page(&state, page, String::new()).await
+}
+
+pub async fn site_check(
+    State(state): State<AppState>,
+    page: Page,
+    Path(id): Path<String>,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Response {
+    let f = form_map(form);
+    if !page.check_csrf(f.get("csrf_token")) {
+        let msg = page.c.t.get("form-csrf");
+        return sites_page(&state, page, msg).await;
+    }
+    let result = async {
+        let site = visible(&state, &page.auth, Kind::Site, &id).await?;
+        if !page.auth.viewer.has(Capability::CaseWrite) {
+            return Err(ApiError::forbidden("welfare checks"));
+        }
+        let get = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
+        let when = super::custody::local_to_utc(&get("done_at")).ok_or_else(|| ApiError::bad_request("done_at: give the date and time of the visit"))?;
+        let mut value = json!({"site_id": site.id, "done_at": when, "outcome": get("outcome"),
+            "visitors": get("visitors").split(',').map(str::trim).filter(|v| !v.is_empty()).collect::<Vec<_>>()});
+        for k in ["refused_by", "notes"] {
+            if !get(k).is_empty() {
+                value[k] = json!(get(k));
+            }
+        }
+        let mut check: amparo_domain::records::WelfareCheck = serde_json::from_value(value).map_err(|e| ApiError::bad_request(e.to_string()))?;
+        check.prepare(&ctx()).map_err(ApiError::invalid)?;
+        state.store.create(&actor(&page.auth), check).await?;
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => Redirect::to("/sites").into_response(),
+        Err(e) => sites_page(&state, page, e.detail).await,
+    }
+}
