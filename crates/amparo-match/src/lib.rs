@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod given_names;
+pub mod link;
 mod translit;
 
 pub use translit::hebrew_to_latin;

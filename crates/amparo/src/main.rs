@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod demo;
+mod link;
 
 use amparo_domain::policy::Role;
 use amparo_store::{NewUser, Store, VerifyReport};
@@ -47,6 +48,28 @@ enum Command {
     Audit(AuditCommand),
     /// Bring the database schema up to date and exit.
     Migrate,
+    /// Find the same person across person CSV files (id, given_name, family_name,
+    /// other_names, sex, birth_date, age, recorded_on, country, place).
+    Link {
+        /// The people to deduplicate, or the first list.
+        #[arg(long)]
+        input: PathBuf,
+        /// A second list to link against the first.
+        #[arg(long)]
+        against: Option<PathBuf>,
+        /// Where to write id_a,id_b,probability.
+        #[arg(long)]
+        output: PathBuf,
+        /// Smallest match probability written (0 to 1).
+        #[arg(long, default_value_t = 0.5)]
+        threshold: f64,
+        /// Also write id,cluster: records grouped into people.
+        #[arg(long)]
+        clusters: Option<PathBuf>,
+        /// Rename a column: SOURCE=DEST (repeatable), e.g. surname=family_name.
+        #[arg(long = "map")]
+        map: Vec<String>,
+    },
     /// Make a consistent copy of the SQLite database while the server runs.
     Backup {
         /// The file to write (must not exist).
@@ -310,6 +333,24 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
                     return Ok(ExitCode::from(1));
                 }
             }
+        }
+        Command::Link {
+            input,
+            against,
+            output,
+            threshold,
+            clusters,
+            map,
+        } => {
+            let summary = link::run(link::LinkArgs {
+                input,
+                against: against.as_deref(),
+                output,
+                threshold: *threshold,
+                clusters: clusters.as_deref(),
+                map,
+            })?;
+            eprintln!("{summary}");
         }
         Command::Migrate => {
             let store = open(&cli).await?;

@@ -1,0 +1,515 @@
+//! Record linkage: comparison levels per field, blocking, Fellegi-Sunter weights with
+//! u estimated from random pairs and m (and the prior) by expectation-maximisation
+//! on the data itself, term-frequency adjustment for common names, and clustering.
+use crate::{dm_codes, fold, given_names, skeleton};
+use std::collections::{HashMap, HashSet};
+
+/// What a record says of a birth, as far as it is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct BirthParts {
+    pub year: Option<i32>,
+    pub month: Option<u32>,
+    pub day: Option<u32>,
+    /// The year was derived from an estimated age: trust it to a year either way.
+    pub approximate: bool,
+    /// The date's eight digits as written (YYYYMMDD), kept even when they do not
+    /// make a valid date: a typed-wrong digit still says a lot.
+    pub digits: Option<[u8; 8]>,
+}
+
+/// One person as the linkage engine sees them.
+#[derive(Debug, Clone, Default)]
+pub struct Person {
+    pub id: String,
+    pub given: String,
+    pub family: String,
+    pub other_names: Vec<String>,
+    pub sex: Option<char>,
+    pub birth: BirthParts,
+}
+
+/// A person with the keys computed once.
+struct Prepared {
+    given: String,
+    given_skel: String,
+    given_group: Option<usize>,
+    given_dm: Vec<String>,
+    family: String,
+    family_skel: String,
+    family_dm: Vec<String>,
+    sex: Option<char>,
+    birth: BirthParts,
+}
+
+fn prepare(p: &Person) -> Prepared {
+    let mut given = fold(&p.given);
+    let mut family = fold(&p.family);
+    // A missing given or family name may be among the other names.
+    if given.is_empty() {
+        if let Some(o) = p.other_names.first() {
+            given = fold(o);
+        }
+    }
+    if family.is_empty() {
+        if let Some(o) = p.other_names.get(1).or(p.other_names.first()) {
+            family = fold(o);
+        }
+    }
+    let first = |s: &str| s.split(' ').next().unwrap_or("").to_string();
+    Prepared {
+        given_skel: skeleton(&first(&given)),
+        given_group: given_names::group_of(&first(&given)),
+        given_dm: dm_codes(&first(&given)).into_iter().collect(),
+        family_skel: skeleton(&family),
+        family_dm: dm_codes(&family.replace(' ', "")).into_iter().collect(),
+        given,
+        family,
+        sex: p.sex,
+        birth: p.birth,
+    }
+}
+
+/// Comparison levels per field; 0 is the strongest agreement; `None` means missing.
+const GIVEN: usize = 0;
+const FAMILY: usize = 1;
+const FIELDS: usize = 4;
+const LEVELS: [usize; FIELDS] = [5, 5, 6, 2];
+pub const FIELD_NAMES: [&str; FIELDS] = ["given_name", "family_name", "birth", "sex"];
+
+fn name_level(a: &str, a_skel: &str, a_dm: &[String], b: &str, b_skel: &str, b_dm: &[String], same_group: bool) -> Option<u8> {
+    if a.is_empty() || b.is_empty() {
+        return None;
+    }
+    if a == b {
+        return Some(0);
+    }
+    if same_group || (!a_skel.is_empty() && a_skel == b_skel) {
+        return Some(1);
+    }
+    let jw = strsim::jaro_winkler(a_skel, b_skel);
+    let dm = a_dm.iter().any(|c| b_dm.contains(c));
+    if jw >= 0.92 || (dm && jw >= 0.8) {
+        Some(2)
+    } else if jw >= 0.8 || dm {
+        Some(3)
+    } else {
+        Some(4)
+    }
+}
+
+fn birth_level(a: &BirthParts, b: &BirthParts) -> Option<u8> {
+    if let (Some(da), Some(db)) = (a.digits, b.digits) {
+        if da == db {
+            return Some(0);
+        }
+        let differing: Vec<usize> = (0..8).filter(|i| da[*i] != db[*i]).collect();
+        let transposed = differing.len() == 2
+            && differing[1] == differing[0] + 1
+            && da[differing[0]] == db[differing[1]]
+            && da[differing[1]] == db[differing[0]];
+        let swapped = da[..4] == db[..4] && da[4..6] == db[6..8] && da[6..8] == db[4..6];
+        if differing.len() == 1 || transposed || swapped {
+            return Some(1);
+        }
+    }
+    let (ya, yb) = (a.year?, b.year?);
+    if a.approximate || b.approximate {
+        return Some(if (ya - yb).abs() <= 1 { 4 } else { 5 });
+    }
+    let full = |x: &BirthParts| x.month.is_some() && x.day.is_some();
+    if full(a) && full(b) {
+        if ya == yb && a.month == b.month && a.day == b.day {
+            return Some(0);
+        }
+        // Day and month swapped, or one part typed wrongly.
+        let swapped = ya == yb && a.month == b.day && a.day == b.month;
+        let parts_equal = [ya == yb, a.month == b.month, a.day == b.day].iter().filter(|x| **x).count();
+        if swapped || parts_equal == 2 {
+            return Some(1);
+        }
+    }
+    if ya == yb && a.month.is_some() && a.month == b.month {
+        return Some(2);
+    }
+    if ya == yb {
+        return Some(3);
+    }
+    if (ya - yb).abs() <= 1 {
+        return Some(4);
+    }
+    Some(5)
+}
+
+type Vector = [Option<u8>; FIELDS];
+
+fn compare(a: &Prepared, b: &Prepared) -> Vector {
+    let same_group = a.given_group.is_some() && a.given_group == b.given_group;
+    let mut given = name_level(&a.given, &a.given_skel, &a.given_dm, &b.given, &b.given_skel, &b.given_dm, same_group);
+    let mut family = name_level(&a.family, &a.family_skel, &a.family_dm, &b.family, &b.family_skel, &b.family_dm, false);
+    // Given and family names written the other way round (often with a typo too).
+    let sg = name_level(&a.given, &a.given_skel, &a.given_dm, &b.family, &b.family_skel, &b.family_dm, false);
+    let sf = name_level(&a.family, &a.family_skel, &a.family_dm, &b.given, &b.given_skel, &b.given_dm, false);
+    if let (Some(x), Some(y)) = (sg, sf) {
+        let direct = given.unwrap_or(4) + family.unwrap_or(4);
+        if x <= 2 && y <= 2 && x + y + 1 < direct {
+            given = Some(x.max(1));
+            family = Some(y.max(1));
+        }
+    }
+    let sex = match (a.sex, b.sex) {
+        (Some(x), Some(y)) => Some(u8::from(x != y)),
+        _ => None,
+    };
+    [given, family, birth_level(&a.birth, &b.birth), sex]
+}
+
+/// The fitted model: per field and level, m and u; and the prior.
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub m: [Vec<f64>; FIELDS],
+    pub u: [Vec<f64>; FIELDS],
+    pub prior: f64,
+}
+
+/// Why two records were matched: each field's level and its weight (log2 of m/u).
+#[derive(Debug, Clone)]
+pub struct Explanation {
+    pub levels: Vec<(String, Option<u8>, f64)>,
+    pub total: f64,
+}
+
+pub struct Pair {
+    pub a: usize,
+    pub b: usize,
+    pub probability: f64,
+}
+
+/// Cheap keys; records sharing any key are compared.
+fn block_keys(p: &Prepared) -> Vec<String> {
+    let mut keys = Vec::new();
+    let g1 = p.given_skel.chars().next();
+    let year = p.birth.year;
+    for code in p.family_dm.iter().take(2) {
+        if let Some(g) = g1 {
+            keys.push(format!("f{code}{g}"));
+        }
+        if let Some(y) = year {
+            keys.push(format!("y{code}{y}"));
+        }
+    }
+    for code in p.given_dm.iter().take(1) {
+        if let Some(y) = year {
+            keys.push(format!("g{code}{y}"));
+        }
+    }
+    if let Some(d) = p.birth.digits {
+        keys.push(format!("d{}", String::from_utf8_lossy(&d)));
+        if let Some(f) = p.family_skel.get(..p.family_skel.len().min(2)) {
+            keys.push(format!("m{f}{}", String::from_utf8_lossy(&d[4..])));
+        }
+    }
+    let g3 = p.given_skel.get(..p.given_skel.len().min(3)).unwrap_or("");
+    let f3 = p.family_skel.get(..p.family_skel.len().min(3)).unwrap_or("");
+    if !g3.is_empty() && !f3.is_empty() {
+        keys.push(format!("s{g3}{f3}"));
+    }
+    // The same two names in either order.
+    if let (Some(g), Some(f)) = (p.given_dm.first(), p.family_dm.first()) {
+        let (x, y) = if g <= f { (g, f) } else { (f, g) };
+        keys.push(format!("u{x}{y}"));
+    }
+    if let Some(group) = p.given_group {
+        if let Some(f) = p.family_skel.get(..p.family_skel.len().min(3)) {
+            keys.push(format!("n{group}{f}"));
+        }
+    }
+    keys
+}
+
+/// Largest block compared in full; bigger ones are too common to tell anything.
+const MAX_BLOCK: usize = 3000;
+
+/// Candidate pairs: within one list (`split` = None) or across two lists, where
+/// indices below `split` are the first list.
+fn candidates(people: &[Prepared], split: Option<usize>) -> Vec<(u32, u32)> {
+    let mut blocks: HashMap<String, Vec<u32>> = HashMap::new();
+    for (i, p) in people.iter().enumerate() {
+        for k in block_keys(p) {
+            blocks.entry(k).or_default().push(i as u32);
+        }
+    }
+    let mut seen: HashSet<(u32, u32)> = HashSet::new();
+    for members in blocks.values() {
+        if members.len() < 2 || members.len() > MAX_BLOCK {
+            continue;
+        }
+        for (x, &i) in members.iter().enumerate() {
+            for &j in &members[x + 1..] {
+                let (a, b) = if i < j { (i, j) } else { (j, i) };
+                let cross_ok = match split {
+                    None => true,
+                    Some(s) => (a as usize) < s && (b as usize) >= s,
+                };
+                if cross_ok {
+                    seen.insert((a, b));
+                }
+            }
+        }
+    }
+    let mut out: Vec<(u32, u32)> = seen.into_iter().collect();
+    out.sort_unstable();
+    out
+}
+
+/// u: how often non-matches agree, estimated from random pairs (almost all non-matches).
+fn estimate_u(people: &[Prepared], split: Option<usize>, samples: usize) -> [Vec<f64>; FIELDS] {
+    let n = people.len();
+    let mut counts: [Vec<f64>; FIELDS] = LEVELS.map(|l| vec![1.0; l]);
+    if n < 2 {
+        return normalise(counts);
+    }
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for _ in 0..samples {
+        let (i, j) = match split {
+            None => ((next() % n as u64) as usize, (next() % n as u64) as usize),
+            Some(s) if s > 0 && s < n => ((next() % s as u64) as usize, s + (next() % (n - s) as u64) as usize),
+            _ => continue,
+        };
+        if i == j {
+            continue;
+        }
+        let v = compare(&people[i], &people[j]);
+        for f in 0..FIELDS {
+            if let Some(l) = v[f] {
+                counts[f][l as usize] += 1.0;
+            }
+        }
+    }
+    normalise(counts)
+}
+
+fn normalise(mut c: [Vec<f64>; FIELDS]) -> [Vec<f64>; FIELDS] {
+    for v in c.iter_mut() {
+        let sum: f64 = v.iter().sum();
+        for x in v.iter_mut() {
+            *x = (*x / sum).max(1e-9);
+        }
+    }
+    c
+}
+
+/// Fit m and the prior by expectation-maximisation over the candidate pairs' patterns.
+fn fit_m(patterns: &HashMap<Vector, f64>, u: &[Vec<f64>; FIELDS]) -> ([Vec<f64>; FIELDS], f64) {
+    // What matches usually look like, before the data says otherwise: most agree,
+    // few disagree. Used as a starting point and as pseudo-counts, so that a small
+    // file with few true matches cannot teach the model that disagreement is normal.
+    let start: [Vec<f64>; FIELDS] = LEVELS.map(|l| {
+        let mut v: Vec<f64> = (0..l).map(|i| 0.35f64.powi(i as i32)).collect();
+        let s: f64 = v.iter().sum();
+        v.iter_mut().for_each(|x| *x /= s);
+        v
+    });
+    const PSEUDO: f64 = 20.0;
+    let mut m = start.clone();
+    let total: f64 = patterns.values().sum();
+    let mut prior = 0.1f64;
+    for _ in 0..40 {
+        let mut mc: [Vec<f64>; FIELDS] = start.clone().map(|v| v.iter().map(|x| x * PSEUDO).collect());
+        let mut matches = 0.0;
+        for (v, count) in patterns {
+            let (mut pm, mut pu) = (prior, 1.0 - prior);
+            for f in 0..FIELDS {
+                if let Some(l) = v[f] {
+                    pm *= m[f][l as usize];
+                    pu *= u[f][l as usize];
+                }
+            }
+            let w = pm / (pm + pu);
+            matches += w * count;
+            for f in 0..FIELDS {
+                if let Some(l) = v[f] {
+                    mc[f][l as usize] += w * count;
+                }
+            }
+        }
+        m = normalise(mc);
+        prior = (matches / total).clamp(1e-6, 0.999);
+    }
+    (m, prior)
+}
+
+fn log2(x: f64) -> f64 {
+    x.max(1e-12).log2()
+}
+
+/// The result of a linkage run.
+pub struct Linkage {
+    pub model: Model,
+    pub pairs: Vec<Pair>,
+    pub compared: usize,
+}
+
+/// Link one list with itself (`split` None) or two lists (`people` = first ++ second,
+/// `split` = length of the first). Pairs at or above `threshold` are returned.
+pub fn link(people: &[Person], split: Option<usize>, threshold: f64) -> Linkage {
+    let prepared: Vec<Prepared> = people.iter().map(prepare).collect();
+    let pairs = candidates(&prepared, split);
+    let u = estimate_u(&prepared, split, 200_000);
+    let vectors: Vec<Vector> = pairs.iter().map(|&(a, b)| compare(&prepared[a as usize], &prepared[b as usize])).collect();
+    let mut patterns: HashMap<Vector, f64> = HashMap::new();
+    for v in &vectors {
+        *patterns.entry(*v).or_default() += 1.0;
+    }
+    let (mut m, prior) = fit_m(&patterns, &u);
+    // Expectation-maximisation can mistake a large group of look-alikes (the same
+    // common name, different people) for the matches. Whatever it learns, agreeing
+    // must never weigh less than agreeing less, and total disagreement must count
+    // against a match.
+    for f in 0..FIELDS {
+        let mut last = f64::INFINITY;
+        let levels = m[f].len();
+        for l in 0..levels {
+            let mut w = log2(m[f][l] / u[f][l]).min(last);
+            if l == levels - 1 {
+                w = w.min(-2.0);
+            }
+            m[f][l] = u[f][l] * 2f64.powf(w);
+            last = w;
+        }
+    }
+    // The prior over all possible pairs, not just the candidates.
+    let n = people.len() as f64;
+    let possible = match split {
+        None => n * (n - 1.0) / 2.0,
+        Some(s) => s as f64 * (n - s as f64),
+    };
+    let expected_matches = prior * pairs.len() as f64;
+    let global_prior = (expected_matches / possible.max(1.0)).clamp(1e-12, 0.5);
+    let model = Model { m, u, prior: global_prior };
+    // Term frequencies of exact names, for the adjustment of common names.
+    let mut tf_given: HashMap<&str, f64> = HashMap::new();
+    let mut tf_family: HashMap<&str, f64> = HashMap::new();
+    for p in &prepared {
+        *tf_given.entry(p.given.as_str()).or_default() += 1.0;
+        *tf_family.entry(p.family.as_str()).or_default() += 1.0;
+    }
+    let base = log2(model.prior / (1.0 - model.prior));
+    let mut out = Vec::new();
+    for (&(a, b), v) in pairs.iter().zip(&vectors) {
+        let mut score = base;
+        for f in 0..FIELDS {
+            if let Some(l) = v[f] {
+                let mut u = model.u[f][l as usize];
+                if l == 0 && (f == GIVEN || f == FAMILY) {
+                    let (tf, value) = if f == GIVEN { (&tf_given, prepared[a as usize].given.as_str()) } else { (&tf_family, prepared[a as usize].family.as_str()) };
+                    let freq = tf.get(value).copied().unwrap_or(1.0) / n;
+                    // Agreeing on a rare name says more than on a common one.
+                    u = (u * 0.5 + freq * 0.5).max(1.0 / n);
+                }
+                score += log2(model.m[f][l as usize] / u);
+            }
+        }
+        let probability = 1.0 / (1.0 + 2f64.powf(-score));
+        if probability >= threshold {
+            out.push(Pair { a: a as usize, b: b as usize, probability });
+        }
+    }
+    Linkage { model, pairs: out, compared: pairs.len() }
+}
+
+/// Explain a pair's score field by field.
+pub fn explain(model: &Model, a: &Person, b: &Person) -> Explanation {
+    let v = compare(&prepare(a), &prepare(b));
+    let mut total = log2(model.prior / (1.0 - model.prior));
+    let mut levels = Vec::new();
+    for f in 0..FIELDS {
+        let w = v[f].map(|l| log2(model.m[f][l as usize] / model.u[f][l as usize])).unwrap_or(0.0);
+        total += w;
+        levels.push((FIELD_NAMES[f].to_string(), v[f], w));
+    }
+    Explanation { levels, total }
+}
+
+/// Group matched pairs into people (connected components).
+pub fn clusters(n: usize, pairs: &[Pair]) -> Vec<usize> {
+    let mut parent: Vec<usize> = (0..n).collect();
+    fn find(p: &mut [usize], mut x: usize) -> usize {
+        while p[x] != x {
+            p[x] = p[p[x]];
+            x = p[x];
+        }
+        x
+    }
+    for pair in pairs {
+        let (ra, rb) = (find(&mut parent, pair.a), find(&mut parent, pair.b));
+        if ra != rb {
+            parent[ra.max(rb)] = ra.min(rb);
+        }
+    }
+    (0..n).map(|i| find(&mut parent, i)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(id: &str, g: &str, f: &str, y: i32, m: u32, d: u32) -> Person {
+        Person {
+            id: id.into(),
+            given: g.into(),
+            family: f.into(),
+            birth: BirthParts { year: Some(y), month: Some(m), day: Some(d), approximate: false, digits: None },
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn finds_the_same_child_and_not_the_sibling() {
+        let mut people = vec![
+            p("a1", "Jacobo", "Vaingarten", 2014, 3, 2),
+            p("b1", "Yaakov", "Weingarten", 2014, 2, 3),
+            p("a2", "Moshe", "Vaingarten", 2015, 6, 1),
+            p("b2", "Rivka", "Klein", 2012, 1, 9),
+        ];
+        // Enough other people for the model to learn what a non-match looks like.
+        let families = ["Rosenberg", "Friedman", "Goldstein", "Schwartz", "Teitelbaum", "Halberstam", "Rubin", "Stern", "Katz", "Landau"];
+        let givens = ["Sara", "Leah", "Chaim", "Dovid", "Esther", "Malka", "Pinchas", "Shifra", "Baruch", "Golda"];
+        for i in 0..300 {
+            people.push(p(&format!("x{i}"), givens[i % 10], families[(i / 10) % 10], 2005 + (i % 13) as i32, 1 + (i % 12) as u32, 1 + (i % 27) as u32));
+        }
+        let l = link(&people, None, 0.5);
+        let found: Vec<(&str, &str)> = l.pairs.iter().map(|x| (people[x.a].id.as_str(), people[x.b].id.as_str())).collect();
+        assert!(found.contains(&("a1", "b1")), "{found:?}");
+        assert!(!found.contains(&("a1", "a2")), "siblings are not one child: {found:?}");
+        let e = explain(&l.model, &people[0], &people[1]);
+        assert_eq!(e.levels.len(), 4);
+        assert!(e.levels.iter().any(|(f, l, _)| f == "birth" && *l == Some(1)), "day and month swapped: {e:?}");
+    }
+
+    #[test]
+    fn birth_levels() {
+        let b = |y, m, d| BirthParts { year: Some(y), month: Some(m), day: Some(d), approximate: false, digits: None };
+        assert_eq!(birth_level(&b(2014, 3, 2), &b(2014, 3, 2)), Some(0));
+        assert_eq!(birth_level(&b(2014, 3, 2), &b(2014, 2, 3)), Some(1));
+        assert_eq!(birth_level(&b(2014, 3, 2), &b(2014, 3, 9)), Some(1));
+        assert_eq!(birth_level(&b(2014, 3, 2), &b(2014, 7, 9)), Some(3));
+        assert_eq!(birth_level(&b(2014, 3, 2), &b(2015, 7, 9)), Some(4));
+        let year_only = BirthParts { year: Some(2014), ..Default::default() };
+        assert_eq!(birth_level(&year_only, &b(2014, 7, 9)), Some(3));
+        assert_eq!(birth_level(&BirthParts::default(), &b(2014, 7, 9)), None);
+    }
+
+    #[test]
+    fn clusters_join_chains() {
+        let pairs = vec![Pair { a: 0, b: 1, probability: 0.9 }, Pair { a: 1, b: 2, probability: 0.9 }];
+        let c = clusters(4, &pairs);
+        assert_eq!(c[0], c[2]);
+        assert_ne!(c[0], c[3]);
+    }
+}
