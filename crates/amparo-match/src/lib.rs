@@ -192,6 +192,20 @@ pub fn compare_names(a: &NameParts, b: &NameParts) -> NameComparison {
     }
 }
 
+/// Search keys that stay the same across spellings and scripts: the word's
+/// Daitch-Mokotoff codes and, for a given name, its equivalence group. A stored
+/// name and a typed query meet when they share one.
+pub fn variant_keys(word: &str) -> Vec<String> {
+    let mut keys: Vec<String> = dm_codes(word)
+        .into_iter()
+        .map(|c| format!("~{c}"))
+        .collect();
+    if let Some(g) = given_names::group_of(word) {
+        keys.push(format!("#{g}"));
+    }
+    keys
+}
+
 /// The score at or above which two names are taken to be the same person's.
 pub const LIKELY_SAME: f64 = 0.85;
 

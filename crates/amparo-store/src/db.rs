@@ -20,6 +20,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_foundation.sql")),
     (2, include_str!("../migrations/0002_idempotency.sql")),
     (3, include_str!("../migrations/0003_child_summary.sql")),
+    (4, include_str!("../migrations/0004_variant_search.sql")),
 ];
 
 /// The database handle shared by the server and the CLI.
@@ -121,6 +122,9 @@ impl Store {
             tx.commit().await?;
             if done.is_none() && *version == 3 {
                 crate::records::backfill_summary(&self.pool).await?;
+            }
+            if done.is_none() && *version == 4 {
+                crate::records::rebuild_search_keys(&self.pool).await?;
             }
         }
         Ok(applied)

@@ -171,21 +171,21 @@ fn changed_fields(old: &Value, new: &Value) -> Vec<String> {
     keys
 }
 
-fn search_terms<T: Record>(
-    rec: &T,
-    case_number: Option<&str>,
-    wristband: Option<&str>,
-) -> Vec<String> {
-    let mut terms = Vec::new();
-    for n in rec.names() {
-        let full = search_form(&n.full());
-        for t in full.split(' ').filter(|t| !t.is_empty()) {
-            terms.push(t.to_string());
-        }
-        if full.contains(' ') {
-            terms.push(full);
-        }
+/// A name's search terms: its folded words, the whole name, and for each word the
+/// keys that other spellings and scripts share (amparo-match).
+fn name_terms(name: &str, terms: &mut Vec<String>) {
+    let full = search_form(name);
+    for t in full.split(' ').filter(|t| !t.is_empty()) {
+        terms.push(t.to_string());
+        terms.extend(amparo_match::variant_keys(t));
     }
+    if full.contains(' ') {
+        terms.push(full);
+    }
+}
+
+/// Case-number parts (also without leading zeros) and the wristband.
+fn other_terms(case_number: Option<&str>, wristband: Option<&str>, terms: &mut Vec<String>) {
     if let Some(c) = case_number {
         let f = search_form(c);
         for t in f.split(' ') {
@@ -201,6 +201,18 @@ fn search_terms<T: Record>(
     if let Some(w) = wristband {
         terms.push(search_form(w));
     }
+}
+
+fn search_terms<T: Record>(
+    rec: &T,
+    case_number: Option<&str>,
+    wristband: Option<&str>,
+) -> Vec<String> {
+    let mut terms = Vec::new();
+    for n in rec.names() {
+        name_terms(&n.full(), &mut terms);
+    }
+    other_terms(case_number, wristband, &mut terms);
     terms.retain(|t| !t.is_empty());
     terms.sort();
     terms.dedup();
@@ -255,15 +267,23 @@ fn where_clause(q: &ListQuery) -> Option<(String, Vec<String>)> {
             .take(6)
             .collect();
         for w in words {
-            push(
-                "id IN (SELECT record_id FROM search_keys WHERE agency_id = ? AND kind = ? AND term LIKE ?)",
-                vec![
-                    q.agency_id.to_string(),
-                    q.kind.as_str().to_string(),
-                    format!("{w}%"),
-                ],
-                &mut wh,
-            );
+            // The word as typed (a prefix), or any spelling of it.
+            let mut values = vec![
+                q.agency_id.to_string(),
+                q.kind.as_str().to_string(),
+                format!("{w}%"),
+            ];
+            let variants = amparo_match::variant_keys(w);
+            let marks = vec!["?"; variants.len()].join(", ");
+            values.extend(variants.iter().cloned());
+            let clause = if variants.is_empty() {
+                "id IN (SELECT record_id FROM search_keys WHERE agency_id = ? AND kind = ? AND term LIKE ?)".to_string()
+            } else {
+                format!(
+                    "id IN (SELECT record_id FROM search_keys WHERE agency_id = ? AND kind = ? AND (term LIKE ? OR term IN ({marks})))"
+                )
+            };
+            push(&clause, values, &mut wh);
         }
     }
     Some((wh.join(" AND "), binds))
@@ -294,6 +314,56 @@ fn summary_columns(kind: Kind, data: &Value) -> (Option<String>, Option<String>,
         range.map(|r| r.0.to_string()),
         range.map(|r| r.1.to_string()),
     )
+}
+
+/// Rebuild every record's search keys (after the way they are made changed).
+pub(crate) async fn rebuild_search_keys(pool: &sqlx::AnyPool) -> Result<(), StoreError> {
+    let rows = sqlx::query("SELECT id, agency_id, kind, case_number, wristband, data FROM records")
+        .fetch_all(pool)
+        .await?;
+    let mut tx = pool.begin().await?;
+    sqlx::query("DELETE FROM search_keys")
+        .execute(&mut *tx)
+        .await?;
+    for r in rows {
+        let id: String = r.try_get("id")?;
+        let agency: String = r.try_get("agency_id")?;
+        let kind: String = r.try_get("kind")?;
+        let case: Option<String> = r.try_get("case_number")?;
+        let wristband: Option<String> = r.try_get("wristband")?;
+        let data: String = r.try_get("data")?;
+        let data: Value =
+            serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mut names: Vec<amparo_domain::names::Name> = data
+            .get("names")
+            .and_then(|n| serde_json::from_value(n.clone()).ok())
+            .unwrap_or_default();
+        if let Some(v) = data
+            .get("visitor")
+            .and_then(|n| serde_json::from_value(n.clone()).ok())
+        {
+            names.push(v);
+        }
+        let mut terms = Vec::new();
+        for n in &names {
+            name_terms(&n.full(), &mut terms);
+        }
+        other_terms(case.as_deref(), wristband.as_deref(), &mut terms);
+        terms.retain(|t| !t.is_empty());
+        terms.sort();
+        terms.dedup();
+        for t in terms {
+            sqlx::query("INSERT INTO search_keys (record_id, agency_id, kind, term) VALUES ($1, $2, $3, $4)")
+                .bind(id.clone())
+                .bind(agency.clone())
+                .bind(kind.clone())
+                .bind(t)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Fill the summary columns of records written before they existed.

@@ -21,7 +21,10 @@ const COLUMNS: [&str; 10] = [
 /// Parse a birth date: YYYY, YYYY-MM, YYYY-MM-DD or YYYYMMDD.
 pub fn parse_birth(raw: &str) -> Result<BirthParts, String> {
     let t = raw.trim();
-    let num = |s: &str| s.parse::<u32>().map_err(|_| format!("'{raw}' is not a date"));
+    let num = |s: &str| {
+        s.parse::<u32>()
+            .map_err(|_| format!("'{raw}' is not a date"))
+    };
     let check = |y: i32, m: Option<u32>, d: Option<u32>| -> Result<BirthParts, String> {
         if !(1000..=2200).contains(&y) {
             return Err(format!("'{raw}': year {y} is out of range"));
@@ -36,28 +39,51 @@ pub fn parse_birth(raw: &str) -> Result<BirthParts, String> {
                 return Err(format!("'{raw}': no such date"));
             }
         }
-        Ok(BirthParts { year: Some(y), month: m, day: d, approximate: false, digits: None })
+        Ok(BirthParts {
+            year: Some(y),
+            month: m,
+            day: d,
+            approximate: false,
+            digits: None,
+        })
     };
     let digits = t.chars().all(|c| c.is_ascii_digit());
     let eight = |s: &str| -> Option<[u8; 8]> { s.as_bytes().try_into().ok() };
     match (t.len(), digits) {
         (4, true) => check(num(t)? as i32, None, None),
-        (8, true) => check(num(&t[..4])? as i32, Some(num(&t[4..6])?), Some(num(&t[6..])?))
-            .map(|b| BirthParts { digits: eight(t), ..b }),
+        (8, true) => check(
+            num(&t[..4])? as i32,
+            Some(num(&t[4..6])?),
+            Some(num(&t[6..])?),
+        )
+        .map(|b| BirthParts {
+            digits: eight(t),
+            ..b
+        }),
         _ => {
             let parts: Vec<&str> = t.split('-').collect();
             match parts.as_slice() {
                 [y, m] => check(num(y)? as i32, Some(num(m)?), None),
-                [y, m, d] => check(num(y)? as i32, Some(num(m)?), Some(num(d)?))
-                    .map(|b| BirthParts { digits: eight(&format!("{y}{m}{d}")), ..b }),
-                _ => Err(format!("'{raw}' is not a date: use YYYY, YYYY-MM, YYYY-MM-DD or YYYYMMDD")),
+                [y, m, d] => {
+                    check(num(y)? as i32, Some(num(m)?), Some(num(d)?)).map(|b| BirthParts {
+                        digits: eight(&format!("{y}{m}{d}")),
+                        ..b
+                    })
+                }
+                _ => Err(format!(
+                    "'{raw}' is not a date: use YYYY, YYYY-MM, YYYY-MM-DD or YYYYMMDD"
+                )),
             }
         }
     }
 }
 
 /// Read one person CSV. Bad values are reported with their line and skipped.
-pub fn read_people(path: &Path, map: &HashMap<String, String>, warn: &mut dyn Write) -> Result<Vec<Person>, String> {
+pub fn read_people(
+    path: &Path,
+    map: &HashMap<String, String>,
+    warn: &mut dyn Write,
+) -> Result<Vec<Person>, String> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
@@ -87,11 +113,21 @@ pub fn read_people(path: &Path, map: &HashMap<String, String>, warn: &mut dyn Wr
         let row = match row {
             Ok(r) => r,
             Err(e) => {
-                let _ = writeln!(warn, "{}: line {line}: unreadable row ({e}); skipped", path.display());
+                let _ = writeln!(
+                    warn,
+                    "{}: line {line}: unreadable row ({e}); skipped",
+                    path.display()
+                );
                 continue;
             }
         };
-        let get = |c: &str| idx[c].and_then(|i| row.get(i)).unwrap_or("").trim().to_string();
+        let get = |c: &str| {
+            idx[c]
+                .and_then(|i| row.get(i))
+                .unwrap_or("")
+                .trim()
+                .to_string()
+        };
         let id = get("id");
         if id.is_empty() {
             let _ = writeln!(warn, "{}: line {line}: empty id; skipped", path.display());
@@ -106,19 +142,43 @@ pub fn read_people(path: &Path, map: &HashMap<String, String>, warn: &mut dyn Wr
                     // Not a real date, but its digits are still worth comparing.
                     let only: String = raw_birth.chars().filter(|c| c.is_ascii_digit()).collect();
                     if only.len() == 8 {
-                        let year = only[..4].parse::<i32>().ok().filter(|y| (1000..=2200).contains(y));
-                        birth = BirthParts { year, digits: only.as_bytes().try_into().ok(), ..Default::default() };
+                        let year = only[..4]
+                            .parse::<i32>()
+                            .ok()
+                            .filter(|y| (1000..=2200).contains(y));
+                        birth = BirthParts {
+                            year,
+                            digits: only.as_bytes().try_into().ok(),
+                            ..Default::default()
+                        };
                     }
-                    let _ = writeln!(warn, "{}: line {line}: birth_date {m}; only its digits are compared", path.display());
+                    let _ = writeln!(
+                        warn,
+                        "{}: line {line}: birth_date {m}; only its digits are compared",
+                        path.display()
+                    );
                 }
             }
         } else if !get("age").is_empty() {
-            let age = get("age").parse::<i32>().ok().filter(|a| (0..=130).contains(a));
+            let age = get("age")
+                .parse::<i32>()
+                .ok()
+                .filter(|a| (0..=130).contains(a));
             let at = parse_birth(&get("recorded_on")).ok().and_then(|b| b.year);
             match (age, at) {
-                (Some(a), Some(y)) => birth = BirthParts { year: Some(y - a), approximate: true, ..Default::default() },
+                (Some(a), Some(y)) => {
+                    birth = BirthParts {
+                        year: Some(y - a),
+                        approximate: true,
+                        ..Default::default()
+                    }
+                }
                 _ => {
-                    let _ = writeln!(warn, "{}: line {line}: age needs a number and recorded_on; birth left out", path.display());
+                    let _ = writeln!(
+                        warn,
+                        "{}: line {line}: age needs a number and recorded_on; birth left out",
+                        path.display()
+                    );
                 }
             }
         }
@@ -131,7 +191,12 @@ pub fn read_people(path: &Path, map: &HashMap<String, String>, warn: &mut dyn Wr
             id,
             given: get("given_name"),
             family: get("family_name"),
-            other_names: get("other_names").split(';').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect(),
+            other_names: get("other_names")
+                .split(';')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect(),
             sex,
             birth,
         });
@@ -150,7 +215,10 @@ pub struct LinkArgs<'a> {
 
 pub fn run(args: LinkArgs<'_>) -> Result<String, String> {
     if !(0.0..=1.0).contains(&args.threshold) {
-        return Err(format!("--threshold {} must be between 0 and 1", args.threshold));
+        return Err(format!(
+            "--threshold {} must be between 0 and 1",
+            args.threshold
+        ));
     }
     let mut map = HashMap::new();
     for m in args.map {
@@ -171,19 +239,28 @@ pub fn run(args: LinkArgs<'_>) -> Result<String, String> {
     };
     let started = std::time::Instant::now();
     let result = link(&people, split, args.threshold);
-    let mut out = csv::Writer::from_path(args.output).map_err(|e| format!("cannot write {}: {e}", args.output.display()))?;
-    out.write_record(["id_a", "id_b", "probability"]).map_err(|e| e.to_string())?;
+    let mut out = csv::Writer::from_path(args.output)
+        .map_err(|e| format!("cannot write {}: {e}", args.output.display()))?;
+    out.write_record(["id_a", "id_b", "probability"])
+        .map_err(|e| e.to_string())?;
     for p in &result.pairs {
-        out.write_record([people[p.a].id.as_str(), people[p.b].id.as_str(), &format!("{:.4}", p.probability)])
-            .map_err(|e| e.to_string())?;
+        out.write_record([
+            people[p.a].id.as_str(),
+            people[p.b].id.as_str(),
+            &format!("{:.4}", p.probability),
+        ])
+        .map_err(|e| e.to_string())?;
     }
     out.flush().map_err(|e| e.to_string())?;
     if let Some(path) = args.clusters {
         let c = clusters(people.len(), &result.pairs);
-        let mut w = csv::Writer::from_path(path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        w.write_record(["id", "cluster"]).map_err(|e| e.to_string())?;
+        let mut w = csv::Writer::from_path(path)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        w.write_record(["id", "cluster"])
+            .map_err(|e| e.to_string())?;
         for (i, p) in people.iter().enumerate() {
-            w.write_record([p.id.as_str(), people[c[i]].id.as_str()]).map_err(|e| e.to_string())?;
+            w.write_record([p.id.as_str(), people[c[i]].id.as_str()])
+                .map_err(|e| e.to_string())?;
         }
         w.flush().map_err(|e| e.to_string())?;
     }
@@ -204,7 +281,10 @@ mod tests {
     #[test]
     fn birth_forms() {
         assert_eq!(parse_birth("2015").map(|b| b.year), Ok(Some(2015)));
-        assert_eq!(parse_birth("19151111").map(|b| (b.month, b.day)), Ok((Some(11), Some(11))));
+        assert_eq!(
+            parse_birth("19151111").map(|b| (b.month, b.day)),
+            Ok((Some(11), Some(11)))
+        );
         assert_eq!(parse_birth("2015-03").map(|b| b.month), Ok(Some(3)));
         assert!(parse_birth("2015-02-30").is_err());
         assert!(parse_birth("abc").is_err());

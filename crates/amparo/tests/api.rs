@@ -78,6 +78,22 @@ async fn history_keeps_every_version(db: Db) {
         .iter()
         .all(|i| i["changed_by"] == "hcw" || i["changed_by"].is_string()));
     assert_eq!(items[4]["changed_by"], "hcw");
+    // Search finds the child by another spelling of the name, or in Hebrew script.
+    for q in ["Yaakov Testman", "Jakob", "יעקב", "GT-2026", "Jac"] {
+        let found = w.caseworker.post("/children/search", json!({"q": q})).await;
+        let ids: Vec<&str> = found.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_str().unwrap())
+            .collect();
+        assert!(ids.contains(&w.child_a.as_str()), "{q}: {}", found.body);
+    }
+    let other = w
+        .caseworker
+        .post("/children/search", json!({"q": "Moshe"}))
+        .await;
+    assert_eq!(other.body["total"], 0, "{}", other.body);
     // The child's audit trail shows the changes and the reads.
     let inv = server.user("hinv", "investigator", "Agency One", &[]);
     let audit = inv.get(&format!("/audit?record={}", w.child_a)).await;

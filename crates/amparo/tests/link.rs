@@ -18,43 +18,107 @@ fn links_spellings_and_reports_bad_rows() {
     rows_b.push_str("us-2,Klein,Rivka,f,2012-01\n");
     rows_a.push_str("gt-3,\"Moshe \"\"Moishe\"\"\",Rosenberg,m,not a date,\n");
     rows_a.push_str(",nobody,,,,\n");
-    let families = ["Friedman", "Goldstein", "Schwartz", "Teitelbaum", "Halberstam", "Rubin", "Stern", "Katz"];
-    let givens = ["Sara", "Leah", "Chaim", "Dovid", "Esther", "Malka", "Pinchas", "Shifra"];
+    let families = [
+        "Friedman",
+        "Goldstein",
+        "Schwartz",
+        "Teitelbaum",
+        "Halberstam",
+        "Rubin",
+        "Stern",
+        "Katz",
+    ];
+    let givens = [
+        "Sara", "Leah", "Chaim", "Dovid", "Esther", "Malka", "Pinchas", "Shifra",
+    ];
     for i in 0..200 {
-        rows_a.push_str(&format!("ga-{i},{},{},f,{}-0{}-1{},\n", givens[i % 8], families[(i / 8) % 8], 2000 + i % 15, 1 + i % 9, i % 9));
-        rows_b.push_str(&format!("ub-{i},{},{},m,{}-0{}-2{}\n", givens[(i + 3) % 8], families[(i / 3) % 8], 1990 + i % 7, 1 + i % 8, i % 8));
+        rows_a.push_str(&format!(
+            "ga-{i},{},{},f,{}-0{}-1{},\n",
+            givens[i % 8],
+            families[(i / 8) % 8],
+            2000 + i % 15,
+            1 + i % 9,
+            i % 9
+        ));
+        rows_b.push_str(&format!(
+            "ub-{i},{},{},m,{}-0{}-2{}\n",
+            givens[(i + 3) % 8],
+            families[(i / 3) % 8],
+            1990 + i % 7,
+            1 + i % 8,
+            i % 8
+        ));
     }
     std::fs::write(&a, rows_a).unwrap();
     std::fs::write(&b, rows_b).unwrap();
     let out = dir.join("pairs.csv");
     let clusters = dir.join("clusters.csv");
     let run = Command::new(bin())
-        .args(["link", "--input"]).arg(&a)
-        .arg("--against").arg(&b)
-        .arg("--output").arg(&out)
-        .arg("--clusters").arg(&clusters)
-        .args(["--map", "ident=id", "--map", "nombre=given_name", "--map", "apellido=family_name",
-               "--map", "sexo=sex", "--map", "nacimiento=birth_date"])
+        .args(["link", "--input"])
+        .arg(&a)
+        .arg("--against")
+        .arg(&b)
+        .arg("--output")
+        .arg(&out)
+        .arg("--clusters")
+        .arg(&clusters)
+        .args([
+            "--map",
+            "ident=id",
+            "--map",
+            "nombre=given_name",
+            "--map",
+            "apellido=family_name",
+            "--map",
+            "sexo=sex",
+            "--map",
+            "nacimiento=birth_date",
+        ])
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "{stderr}");
-    assert!(stderr.contains("line 4") && stderr.contains("not a date"), "bad date reported with its line: {stderr}");
-    assert!(stderr.contains("line 5") && stderr.contains("empty id"), "{stderr}");
+    assert!(
+        stderr.contains("line 4") && stderr.contains("not a date"),
+        "bad date reported with its line: {stderr}"
+    );
+    assert!(
+        stderr.contains("line 5") && stderr.contains("empty id"),
+        "{stderr}"
+    );
     let pairs = std::fs::read_to_string(&out).unwrap();
     assert!(pairs.starts_with("id_a,id_b,probability"));
-    assert!(pairs.contains("gt-1,us-1,"), "spelling variants linked: {pairs}");
-    assert!(pairs.contains("gt-2,us-2,"), "swapped names linked: {pairs}");
-    assert!(!pairs.contains("ga-"), "unrelated people are not linked: {pairs}");
+    assert!(
+        pairs.contains("gt-1,us-1,"),
+        "spelling variants linked: {pairs}"
+    );
+    assert!(
+        pairs.contains("gt-2,us-2,"),
+        "swapped names linked: {pairs}"
+    );
+    assert!(
+        !pairs.contains("ga-"),
+        "unrelated people are not linked: {pairs}"
+    );
     let c = std::fs::read_to_string(&clusters).unwrap();
     assert!(c.contains("us-1,gt-1"), "{c}");
 
     // Odd input never crashes: a missing file, a file without an id column.
-    let missing = Command::new(bin()).args(["link", "--input", "/nonexistent.csv", "--output"]).arg(dir.join("x.csv")).output().unwrap();
+    let missing = Command::new(bin())
+        .args(["link", "--input", "/nonexistent.csv", "--output"])
+        .arg(dir.join("x.csv"))
+        .output()
+        .unwrap();
     assert_eq!(missing.status.code(), Some(2));
     let no_id = dir.join("noid.csv");
     std::fs::write(&no_id, "name\nx\n").unwrap();
-    let r = Command::new(bin()).args(["link", "--input"]).arg(&no_id).arg("--output").arg(dir.join("y.csv")).output().unwrap();
+    let r = Command::new(bin())
+        .args(["link", "--input"])
+        .arg(&no_id)
+        .arg("--output")
+        .arg(dir.join("y.csv"))
+        .output()
+        .unwrap();
     assert_eq!(r.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&r.stderr).contains("--map"));
 }
