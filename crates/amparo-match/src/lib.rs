@@ -170,8 +170,9 @@ pub fn compare_names(a: &NameParts, b: &NameParts) -> NameComparison {
         given_similarity(&a.given, &b.given),
         best_family(&a.family, &b.family),
     );
+    // Crossed over, each side compared the same way, so that the score is symmetric.
     let swapped = (
-        given_similarity(&a.given, &b.family),
+        best_family(&a.given, &b.family),
         best_family(&a.family, &b.given),
     );
     let score = |(g, f): ((f64, &str), (f64, &str))| g.0.min(f.0);
@@ -288,5 +289,47 @@ mod tests {
             assert!((ab - ba).abs() < 1e-9, "{a} {b}");
         }
         assert!(compare_names(&n("Rivka", "Klein"), &n("Rivka", "Klein")).score >= 0.999);
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn n(g: &str, f: &str) -> NameParts {
+        NameParts {
+            given: g.into(),
+            family: f.into(),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn a_name_always_matches_itself(g in "\\PC{1,20}", f in "\\PC{1,20}") {
+            let c = compare_names(&n(&g, &f), &n(&g, &f));
+            if !fold(&g).is_empty() && !fold(&f).is_empty() {
+                prop_assert!(c.score >= 0.999, "{g} {f}: {c:?}");
+            }
+        }
+
+        #[test]
+        fn scores_are_symmetric_and_bounded(a in "\\PC{0,16}", b in "\\PC{0,16}", c in "\\PC{0,16}", d in "\\PC{0,16}") {
+            let x = compare_names(&n(&a, &b), &n(&c, &d)).score;
+            let y = compare_names(&n(&c, &d), &n(&a, &b)).score;
+            prop_assert!((x - y).abs() < 1e-9);
+            prop_assert!((0.0..=1.0).contains(&x));
+        }
+
+        #[test]
+        fn normalisers_never_panic(s in "\\PC{0,40}") {
+            let _ = fold(&s);
+            let _ = skeleton(&s);
+            let _ = dm_codes(&s);
+            let _ = hebrew_to_latin(&s);
+            let _ = variant_keys(&s);
+        }
     }
 }
