@@ -430,6 +430,32 @@ async fn allegation_evidence_and_care_plan_pages() {
         .await
         .body;
     assert!(flags.to_string().contains("neglect"));
+    // Tasks: one of the demo's is overdue; add one, then mark it done.
+    cw.goto(&format!("{base}/tasks")).await;
+    cw.wait_for("#t-title").await;
+    assert!(
+        cw.text("#task-list").await.contains('!'),
+        "the overdue demo task stands out"
+    );
+    cw.type_into("#t-title", &format!("Call the interpreter{ENTER}"))
+        .await;
+    cw.wait_until(
+        "return document.getElementById('task-list').textContent.includes('Call the interpreter')",
+        "the new task",
+    )
+    .await;
+    let before = cw
+        .script("return document.querySelectorAll('#task-list li').length")
+        .await;
+    cw.script("Array.from(document.querySelectorAll('#task-list li')).find(li => li.textContent.includes('Call the interpreter')).querySelector('button').click()").await;
+    cw.wait_until(
+        &format!(
+            "return document.querySelectorAll('#task-list li').length === {} - 1",
+            before
+        ),
+        "the task done",
+    )
+    .await;
     // The farm's history at a glance: kept out twice.
     cw.goto(&format!("{base}/sites")).await;
     cw.wait_for(".site").await;

@@ -70,6 +70,11 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/children/{id}/flags", post(protection::raise_flag))
         .route("/risk-flags/{id}/clear", post(protection::clear_flag))
+        .route(
+            "/tasks",
+            get(protection::tasks).post(protection::task_submit),
+        )
+        .route("/tasks/{id}/done", post(protection::task_done))
         .route("/sites", get(protection::sites))
         .route("/sites/{id}/checks", post(protection::site_check))
         .route("/users", get(users::page).post(users::create))

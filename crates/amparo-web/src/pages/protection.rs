@@ -847,3 +847,133 @@ pub async fn site_check(
         Err(e) => sites_page(&state, page, e.detail).await,
     }
 }
+
+// ------------------------------------------------------------------ tasks
+
+#[derive(Template)]
+#[template(path = "tasks.html")]
+struct TasksPage {
+    c: Chrome,
+    error: String,
+    tasks: Vec<Item>,
+    can_write: bool,
+    today: String,
+}
+
+async fn tasks_page(state: &AppState, page: Page, error: String) -> Response {
+    let t = page.c.t.clone();
+    let today = chrono::Utc::now().date_naive();
+    let mut q = scoped(&page, Kind::Task);
+    q.status = Some("open".into());
+    q.limit = 500;
+    let tasks = match fetch(state, &page, &q).await {
+        Ok((rows, _)) => {
+            let mut list: Vec<(String, Item)> = rows
+                .into_iter()
+                .filter_map(|(rec, _)| {
+                    let task: amparo_domain::records::Task = rec.typed().ok()?;
+                    let overdue = task.due < today;
+                    Some((
+                        task.due.to_string(),
+                        Item {
+                            id: rec.id.to_string(),
+                            label: task.title.to_string(),
+                            extra: format!(
+                                "{} · {}{}",
+                                task.assignee,
+                                t.date(task.due),
+                                if overdue {
+                                    format!(" · {}!", t.get("tasks-overdue"))
+                                } else {
+                                    String::new()
+                                }
+                            ),
+                        },
+                    ))
+                })
+                .collect();
+            list.sort_by(|a, b| a.0.cmp(&b.0));
+            list.into_iter().map(|(_, i)| i).collect()
+        }
+        Err(e) => return error_page(page.c, e),
+    };
+    let can_write = page.auth.viewer.has(Capability::CaseWrite);
+    let status = if error.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let mut r = render(&TasksPage {
+        c: page.c,
+        error,
+        tasks,
+        can_write,
+        today: today.to_string(),
+    });
+    *r.status_mut() = status;
+    r
+}
+
+pub async fn tasks(State(state): State<AppState>, page: Page) -> Response {
+    tasks_page(&state, page, String::new()).await
+}
+
+pub async fn task_submit(
+    State(state): State<AppState>,
+    page: Page,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Response {
+    let f = form_map(form);
+    if !page.check_csrf(f.get("csrf_token")) {
+        let msg = page.c.t.get("form-csrf");
+        return tasks_page(&state, page, msg).await;
+    }
+    let result = async {
+        if !page.auth.viewer.has(Capability::CaseWrite) {
+            return Err(ApiError::forbidden("tasks"));
+        }
+        let get = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
+        let mut task: amparo_domain::records::Task = serde_json::from_value(json!({
+            "title": get("title"), "assignee": get("assignee"), "due": get("due")}))
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        task.prepare(&ctx()).map_err(ApiError::invalid)?;
+        state.store.create(&actor(&page.auth), task).await?;
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => Redirect::to("/tasks").into_response(),
+        Err(e) => tasks_page(&state, page, e.detail).await,
+    }
+}
+
+pub async fn task_done(
+    State(state): State<AppState>,
+    page: Page,
+    Path(id): Path<String>,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Response {
+    let f = form_map(form);
+    if !page.check_csrf(f.get("csrf_token")) {
+        let msg = page.c.t.get("form-csrf");
+        return tasks_page(&state, page, msg).await;
+    }
+    let result = async {
+        let rec = visible(&state, &page.auth, Kind::Task, &id).await?;
+        if !page.auth.viewer.has(Capability::CaseWrite) {
+            return Err(ApiError::forbidden("tasks"));
+        }
+        let mut task: amparo_domain::records::Task = rec.typed()?;
+        task.status = amparo_domain::records::TaskStatus::Done;
+        state
+            .store
+            .update(&actor(&page.auth), rec.id, rec.version, task)
+            .await?;
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => Redirect::to("/tasks").into_response(),
+        Err(e) => tasks_page(&state, page, e.detail).await,
+    }
+}
