@@ -258,7 +258,10 @@ pub fn field_sensitivity(kind: Kind, field: &str) -> Sensitivity {
         (Kind::Operation, "name" | "country" | "start_date" | "lead_agency" | "description") => {
             Basic
         }
-        (Kind::Child, "operation_id" | "status" | "sex") => Basic,
+        (
+            Kind::Child,
+            "operation_id" | "status" | "sex" | "merged_into" | "status_before_merge",
+        ) => Basic,
         (
             Kind::Child,
             "names" | "birth" | "languages" | "nationalities" | "wristband" | "photo" | "age_band",

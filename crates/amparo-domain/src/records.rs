@@ -183,10 +183,12 @@ pub enum ChildStatus {
     Transferred,
     Released,
     Closed,
+    /// A duplicate record, merged into another (see `merged_into`); can be undone.
+    Merged,
 }
 
 impl ChildStatus {
-    pub const ALL: [ChildStatus; 7] = [
+    pub const ALL: [ChildStatus; 8] = [
         ChildStatus::Intake,
         ChildStatus::InCare,
         ChildStatus::Missing,
@@ -194,6 +196,7 @@ impl ChildStatus {
         ChildStatus::Transferred,
         ChildStatus::Released,
         ChildStatus::Closed,
+        ChildStatus::Merged,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -204,6 +207,7 @@ impl ChildStatus {
             ChildStatus::Transferred => "transferred",
             ChildStatus::Released => "released",
             ChildStatus::Closed => "closed",
+            ChildStatus::Merged => "merged",
         }
     }
     pub fn parse(s: &str) -> Option<ChildStatus> {
@@ -220,6 +224,8 @@ impl ChildStatus {
                 "cannot go back from {} to intake: intake is only the first status",
                 self.as_str()
             )),
+            // A merge is undone by going back to the status before it.
+            (Merged, _) | (_, Merged) => Ok(()),
             (Closed, _) => Err(format!(
                 "cannot change a closed case to {}: a closed case stays closed; open a new record if the child returns",
                 next.as_str()
@@ -254,6 +260,12 @@ pub struct Child {
     /// Health, investigation and protection notes: restricted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub protection_notes: Option<LongText>,
+    /// For a merged duplicate: the record it was merged into.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<Uuid>,
+    /// For a merged duplicate: its status before the merge, restored by an unmerge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_before_merge: Option<ChildStatus>,
 }
 
 fn check_list_len<T>(errs: &mut Invalid, field: &str, list: &[T], max: usize) {

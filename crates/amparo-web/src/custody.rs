@@ -58,7 +58,7 @@ fn all(mut q: ListQuery) -> ListQuery {
 }
 
 /// The viewer's query for a kind (the same narrowing as every list).
-fn scoped(auth: &Auth, kind: Kind) -> ListQuery {
+pub(crate) fn scoped(auth: &Auth, kind: Kind) -> ListQuery {
     let v = &auth.viewer;
     ListQuery {
         kind,

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 mod body;
 mod custody;
+mod duplicates;
 pub mod error;
 pub mod i18n;
 mod intake;
@@ -120,6 +121,9 @@ pub fn app(state: AppState) -> Router {
             get(records::list_route::<Visit>).post(custody::create_visit),
         )
         .route("/tasks/mine", get(protection::my_tasks))
+        .route("/duplicates", get(duplicates::list))
+        .route("/duplicates/merge", post(duplicates::merge))
+        .route("/duplicates/unmerge", post(duplicates::unmerge))
         .merge(records::routes::<Site>())
         .merge(records::routes::<WelfareCheck>())
         .merge(records::routes::<Allegation>())

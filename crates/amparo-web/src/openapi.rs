@@ -48,7 +48,7 @@ fn kind_fields(kind: Kind) -> (Value, Vec<&'static str>) {
                    "sex": en(&["female", "male", "unknown"]), "birth": birth_schema(),
                    "languages": arr(s("string")), "nationalities": arr(s("string")),
                    "wristband": s("string"),
-                   "status": en(&["intake","in_care","missing","hospitalised","transferred","released","closed"]),
+                   "status": en(&["intake","in_care","missing","hospitalised","transferred","released","closed","merged"]),
                    "photo": s("string"), "protection_notes": s("string")}),
             vec!["operation_id"],
         ),
@@ -207,6 +207,106 @@ fn ok(schema: Value) -> Value {
     json!({"description": "OK", "content": {"application/json": {"schema": schema}}})
 }
 
+/// Routes that are actions rather than plain records.
+fn action_paths(paths: &mut serde_json::Map<String, Value>) {
+    let errors = |mut responses: serde_json::Map<String, Value>, codes: &[&str]| {
+        for c in codes {
+            responses.insert((*c).into(), problem());
+        }
+        Value::Object(responses)
+    };
+    let action = |summary: &str, schema: Value, codes: &[&str]| {
+        let mut m = serde_json::Map::new();
+        m.insert("200".into(), ok(json!({"type": "object"})));
+        m.insert("201".into(), ok(json!({"type": "object"})));
+        let mut op = json!({"summary": summary, "responses": errors(m, codes)});
+        if !schema.is_null() {
+            op["requestBody"] =
+                json!({"required": true, "content": {"application/json": {"schema": schema}}});
+        }
+        op
+    };
+    let with_id = |mut op: Value| {
+        op["parameters"] =
+            json!([{"name": "id", "in": "path", "required": true, "schema": uuid()}]);
+        op
+    };
+    let legal = json!({"type":"object","required":["kind","issuing_authority","reference","date"],"properties":{
+        "kind": en(&["protective_order","court_order","emergency_measure","consent","other"]),
+        "issuing_authority": s("string"), "reference": s("string"), "date": {"type":"string","format":"date"}}});
+    let mut intake = action("Register a child from intake-form text (age or date as typed); idempotent with an Idempotency-Key header",
+        json!({"type": "object", "required": ["operation_id"], "properties": {
+            "operation_id": uuid(), "wristband": s("string"), "given": s("string"), "family": s("string"),
+            "sex": en(&["female", "male", "unknown"]), "birth": s("string"), "languages": s("string"), "sibling_of": s("string")}}),
+        &["400", "401", "403", "409", "422"]);
+    intake["parameters"] =
+        json!([{"name": "Idempotency-Key", "in": "header", "schema": s("string")}]);
+    paths.insert("/api/v1/intake".into(), json!({"post": intake}));
+    paths.insert("/api/v1/children/{id}/photo".into(), json!({
+        "get": with_id(json!({"summary": "A child's photo (identity; audited)", "responses": {"200": {"description": "image", "content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}}, "401": problem(), "404": problem()}})),
+        "put": with_id(json!({"summary": "Set a child's photo (JPEG, PNG or WebP, at most 5 MiB)",
+            "requestBody": {"required": true, "content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}},
+            "responses": {"204": {"description": "Stored"}, "401": problem(), "403": problem(), "404": problem(), "413": problem(), "415": problem()}}))
+    }));
+    if let Some(rc) = paths.get_mut("/api/v1/roll-calls") {
+        rc["post"] = action(
+            "Start a roll call: every child placed at the facility now, or the children listed",
+            json!({"type":"object","properties":{"facility_id":uuid(),"children":arr(uuid()),"label":s("string"),"incident_id":uuid()}}),
+            &["400", "401", "403", "404", "422"],
+        );
+    }
+    if let Some(v) = paths.get_mut("/api/v1/visits") {
+        v["post"] = action("Log a visitor; a likely match with a restricted person blocks the visit and records an incident",
+            json!({"type":"object","required":["facility_id","visitor","child_id"],"properties":{"facility_id":uuid(),"visitor":name_schema(),
+                   "document":s("string"),"relationship_claimed":s("string"),"child_id":uuid()}}),
+            &["400","401","403","404","422"]);
+    }
+    if let Some(e) = paths.get_mut("/api/v1/evidence") {
+        e["post"] = json!({"summary": "Upload evidence: the body is the file; ?allegation=ID or ?incident=ID; X-Filename and X-Description headers (percent-encoded)",
+            "parameters": [{"name":"allegation","in":"query","schema":uuid()},{"name":"incident","in":"query","schema":uuid()},
+                           {"name":"X-Filename","in":"header","schema":s("string")},{"name":"X-Description","in":"header","schema":s("string")}],
+            "requestBody": {"required": true, "content": {"application/octet-stream": {}}},
+            "responses": errors({let mut m = serde_json::Map::new(); m.insert("201".into(), ok(json!({"type":"object"}))); m}, &["400","401","403","404","413","415"])});
+    }
+    paths.insert("/api/v1/roll-calls/{id}/status".into(), json!({"get": with_id(action("Expected children, their latest marks and the counts", Value::Null, &["401","404"]))}));
+    paths.insert("/api/v1/roll-calls/{id}/events".into(), json!({"get": with_id(json!({"summary": "Live marks (server-sent events; a snapshot first, on every connection)",
+        "responses": {"200": {"description": "text/event-stream", "content": {"text/event-stream": {}}}, "401": problem(), "404": problem()}}))}));
+    paths.insert("/api/v1/roll-calls/{id}/marks".into(), json!({"post": with_id(action("Mark a child present, elsewhere (with where) or unaccounted",
+        json!({"type":"object","required":["child_id","mark"],"properties":{"child_id":uuid(),"mark":en(&["present","elsewhere_known","unaccounted"]),"location":s("string")}}),
+        &["400","401","403","404","409","422"]))}));
+    paths.insert("/api/v1/roll-calls/{id}/close".into(), json!({"post": with_id(action("Close: unaccounted children become missing, with alerts", Value::Null, &["401","403","404","409"]))}));
+    paths.insert("/api/v1/alerts/{id}/found".into(), json!({"post": with_id(action("The child was found: clear the alert with where",
+        json!({"type":"object","required":["found_where"],"properties":{"found_where":s("string")}}), &["400","401","403","404","409","422"]))}));
+    paths.insert("/api/v1/transfers".into(), json!({"post": action("Emergency transfer of many children at once, one legal basis and reason",
+        json!({"type":"object","required":["children","to_facility_id","legal_basis","reason","authorised_by"],"properties":{
+            "children":arr(uuid()),"to_facility_id":uuid(),"legal_basis":legal.clone(),"reason":s("string"),"authorised_by":s("string")}}),
+        &["400","401","403","404","422"])}));
+    paths.insert("/api/v1/incidents/{id}/respond".into(), json!({"post": with_id(action("From an incident: transfer the children and start a roll call where they arrive",
+        json!({"type":"object","required":["to_facility_id","legal_basis","reason","authorised_by"],"properties":{
+            "children":arr(uuid()),"to_facility_id":uuid(),"legal_basis":legal,"reason":s("string"),"authorised_by":s("string")}}),
+        &["400","401","403","404","422"]))}));
+    paths.insert("/api/v1/evidence/{id}/file".into(), json!({"get": with_id(json!({"summary": "The evidence file, always as a download; every access audited",
+        "responses": {"200": {"description": "the file", "content": {"application/octet-stream": {}}}, "401": problem(), "404": problem(), "409": problem()}}))}));
+    paths.insert("/api/v1/evidence/{id}/verify".into(), json!({"get": with_id(action("Re-hash the stored file and say whether it is intact", Value::Null, &["401","404"]))}));
+    paths.insert("/api/v1/evidence/{id}/handover".into(), json!({"post": with_id(action("Record a hand-over in the chain of custody",
+        json!({"type":"object","required":["from","to","purpose"],"properties":{"from":s("string"),"to":s("string"),"purpose":s("string")}}),
+        &["400","401","403","404","422"]))}));
+    paths.insert("/api/v1/allegations/{id}/bundle".into(), json!({"get": with_id(json!({"summary": "Evidence bundle for the prosecutor (tar: files, manifest with hashes, chain of custody, audit entries)",
+        "responses": {"200": {"description": "tar archive", "content": {"application/x-tar": {}}}, "401": problem(), "404": problem()}}))}));
+    paths.insert(
+        "/api/v1/tasks/mine".into(),
+        json!({"get": action("My open tasks, overdue first", Value::Null, &["401"])}),
+    );
+    paths.insert("/api/v1/sites/{id}/welfare".into(), json!({"get": with_id(action("A site's welfare checks at a glance (how often officials were kept out)", Value::Null, &["401","404"]))}));
+    let mut dup = action("Suspected duplicate children (of an operation), best first, each with the per-field levels and weights", Value::Null, &["400","401","403"]);
+    dup["parameters"] = json!([{"name":"operation","in":"query","schema":uuid()}]);
+    paths.insert("/api/v1/duplicates".into(), json!({"get": dup}));
+    paths.insert("/api/v1/duplicates/merge".into(), json!({"post": action("Merge a duplicate into the record to keep (both histories kept; undo with unmerge)",
+        json!({"type":"object","required":["keep","duplicate"],"properties":{"keep":uuid(),"duplicate":uuid()}}), &["400","401","403","404","409","422"])}));
+    paths.insert("/api/v1/duplicates/unmerge".into(), json!({"post": action("Undo a merge",
+        json!({"type":"object","required":["id"],"properties":{"id":uuid()}}), &["400","401","403","404","409","422"])}));
+}
+
 pub fn document() -> Value {
     let mut paths = serde_json::Map::new();
     let mut schemas = serde_json::Map::new();
@@ -362,6 +462,7 @@ pub fn document() -> Value {
         "/api/v1/openapi.json".into(),
         json!({"get": plain("This document", &[])}),
     );
+    action_paths(&mut paths);
     schemas.insert("Problem".into(), json!({"type": "object", "properties": {
         "type": s("string"), "title": s("string"), "status": s("integer"), "detail": s("string"),
         "errors": arr(json!({"type":"object","properties":{"field":s("string"),"message":s("string")}}))}}));

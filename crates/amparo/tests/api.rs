@@ -651,6 +651,30 @@ async fn openapi_matches_the_router() {
         );
         assert!(paths.contains_key(&format!("/api/v1/{collection}/{{id}}/history")));
     }
+    // The action routes are documented too, not only the record collections.
+    for (path, method) in [
+        ("/api/v1/intake", "post"),
+        ("/api/v1/children/{id}/photo", "put"),
+        ("/api/v1/roll-calls", "post"),
+        ("/api/v1/roll-calls/{id}/marks", "post"),
+        ("/api/v1/roll-calls/{id}/events", "get"),
+        ("/api/v1/roll-calls/{id}/close", "post"),
+        ("/api/v1/alerts/{id}/found", "post"),
+        ("/api/v1/visits", "post"),
+        ("/api/v1/transfers", "post"),
+        ("/api/v1/incidents/{id}/respond", "post"),
+        ("/api/v1/evidence", "post"),
+        ("/api/v1/evidence/{id}/file", "get"),
+        ("/api/v1/allegations/{id}/bundle", "get"),
+        ("/api/v1/tasks/mine", "get"),
+        ("/api/v1/duplicates", "get"),
+        ("/api/v1/duplicates/merge", "post"),
+    ] {
+        assert!(
+            paths.get(path).and_then(|p| p.get(method)).is_some(),
+            "{method} {path} is not documented"
+        );
+    }
     let id = uuid::Uuid::now_v7().to_string();
     for (path, ops) in paths {
         for method in ops.as_object().unwrap().keys() {

@@ -135,6 +135,11 @@ async fn build(state: &AppState, page: &Page) -> Result<DashboardPage, ApiError>
     let children = scoped(page, Kind::Child);
     // One narrow query gives every count on the page.
     let summaries = state.store.summaries(&children).await?;
+    // Merged duplicates are the same children counted under another record.
+    let summaries: Vec<_> = summaries
+        .into_iter()
+        .filter(|c| c.status != "merged")
+        .collect();
     let total: i64 = summaries.iter().map(|c| c.count).sum();
     let by_status = STATUSES
         .iter()

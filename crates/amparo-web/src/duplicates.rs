@@ -1,0 +1,246 @@
+//! Suspected duplicate children in an operation, found by amparo-match with the
+//! reasons, and a merge that keeps both records and histories and can be undone.
+use crate::auth::Auth;
+use crate::body::{json_value, typed};
+use crate::error::{ApiError, ApiResult};
+use crate::records::{actor, ctx, require, visible};
+use crate::state::AppState;
+use amparo_domain::birth::Birth;
+use amparo_domain::policy::{can_see, redact, Capability, Sensitivity};
+use amparo_domain::records::{Child, ChildStatus, Kind, Record};
+use amparo_match::link::{explain, link, BirthParts, Person};
+use amparo_store::StoredRecord;
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::Datelike;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+fn person_of(rec: &StoredRecord) -> Option<Person> {
+    let child: Child = rec.typed().ok()?;
+    let first = child
+        .names
+        .iter()
+        .find(|n| n.kind == amparo_domain::names::NameKind::AsGiven)
+        .or(child.names.first());
+    let other_names = child
+        .names
+        .iter()
+        .flat_map(|n| [n.given.as_ref(), n.family.as_ref()])
+        .flatten()
+        .map(|t| t.to_string())
+        .collect();
+    let birth = match child.birth {
+        Birth::Exact { date } => BirthParts {
+            year: Some(date.year()),
+            month: Some(date.month()),
+            day: Some(date.day()),
+            approximate: false,
+            digits: date.format("%Y%m%d").to_string().as_bytes().try_into().ok(),
+        },
+        Birth::YearMonth { year, month } => BirthParts {
+            year: Some(year),
+            month: Some(month),
+            ..Default::default()
+        },
+        Birth::Year { year } => BirthParts {
+            year: Some(year),
+            ..Default::default()
+        },
+        Birth::EstimatedAge { age, at } => BirthParts {
+            year: Some(at.year() - age as i32),
+            approximate: true,
+            ..Default::default()
+        },
+        Birth::Unknown => BirthParts::default(),
+    };
+    Some(Person {
+        id: rec.id.to_string(),
+        given: first
+            .and_then(|n| n.given.as_ref())
+            .map(|g| g.to_string())
+            .unwrap_or_default(),
+        family: first
+            .and_then(|n| n.family.as_ref())
+            .map(|f| f.to_string())
+            .unwrap_or_default(),
+        other_names,
+        sex: match child.sex {
+            amparo_domain::records::Sex::Female => Some('f'),
+            amparo_domain::records::Sex::Male => Some('m'),
+            amparo_domain::records::Sex::Unknown => None,
+        },
+        birth,
+    })
+}
+
+/// Candidate pairs among the children the viewer may see, best first.
+pub(crate) async fn find(
+    state: &AppState,
+    auth: &Auth,
+    operation: Option<Uuid>,
+) -> ApiResult<(Vec<Value>, Vec<StoredRecord>)> {
+    if !auth.viewer.may_see(Sensitivity::Identity) {
+        require(state, auth, Capability::CaseWrite, "look for duplicates").await?;
+    }
+    let mut q = crate::custody::scoped(auth, Kind::Child);
+    q.operation_id = operation;
+    let children: Vec<StoredRecord> = state
+        .store
+        .list(&q)
+        .await?
+        .items
+        .into_iter()
+        .filter(|c| can_see(&auth.viewer, &c.scope(), &c.data))
+        .filter(|c| c.data.get("status").and_then(Value::as_str) != Some("merged"))
+        .collect();
+    let people: Vec<Person> = children.iter().filter_map(person_of).collect();
+    let by_id: HashMap<String, &StoredRecord> =
+        children.iter().map(|c| (c.id.to_string(), c)).collect();
+    // Linkage is CPU work: off the async threads.
+    let (people, result) = tokio::task::spawn_blocking(move || {
+        let result = link(&people, None, 0.5);
+        (people, result)
+    })
+    .await
+    .map_err(|_| ApiError::internal())?;
+    let mut items = Vec::new();
+    for p in &result.pairs {
+        let (a, b) = (&people[p.a], &people[p.b]);
+        let e = explain(&result.model, a, b);
+        let show = |id: &str| {
+            by_id
+                .get(id)
+                .copied()
+                .map(|r| {
+                    redact(&auth.viewer, Kind::Child, r.to_json())
+                        .value()
+                        .clone()
+                })
+                .unwrap_or(Value::Null)
+        };
+        items.push(json!({
+            "a": show(&a.id), "b": show(&b.id), "probability": p.probability,
+            "explanation": e.levels.iter().map(|(f, l, w)| json!({"field": f, "level": l, "weight": w})).collect::<Vec<_>>(),
+        }));
+    }
+    items.sort_by(|x, y| {
+        y["probability"]
+            .as_f64()
+            .partial_cmp(&x["probability"].as_f64())
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    Ok((items, children))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    auth: Auth,
+    params: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> ApiResult<Response> {
+    let Query(p) = params.map_err(|e| ApiError::bad_request(format!("query: {e}")))?;
+    let operation = match p.get("operation") {
+        Some(v) => Some(
+            Uuid::parse_str(v)
+                .map_err(|_| ApiError::bad_request(format!("operation '{v}' is not an id")))?,
+        ),
+        None => None,
+    };
+    let (items, _) = find(&state, &auth, operation).await?;
+    let total = items.len();
+    Ok(Json(json!({"items": items, "total": total})).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MergeInput {
+    pub keep: Uuid,
+    pub duplicate: Uuid,
+}
+
+/// Merge: the duplicate becomes `merged` into the kept record; both keep their
+/// histories; undone by `unmerge`.
+pub(crate) async fn merge_children(
+    state: &AppState,
+    auth: &Auth,
+    input: &MergeInput,
+) -> ApiResult<()> {
+    require(state, auth, Capability::CaseWrite, "merge records").await?;
+    if input.keep == input.duplicate {
+        return Err(ApiError::invalid(amparo_domain::Invalid::one(
+            "duplicate",
+            "is the same record as keep",
+        )));
+    }
+    let keep = visible(state, auth, Kind::Child, &input.keep.to_string()).await?;
+    let dup = visible(state, auth, Kind::Child, &input.duplicate.to_string()).await?;
+    let mut child: Child = dup.typed()?;
+    let kept: Child = keep.typed()?;
+    if kept.status == ChildStatus::Merged {
+        return Err(ApiError::conflict(
+            "The record to keep is itself merged into another: keep that one.",
+        ));
+    }
+    if child.status == ChildStatus::Merged {
+        return Err(ApiError::conflict("This record is already merged."));
+    }
+    child.status_before_merge = Some(child.status);
+    child.status = ChildStatus::Merged;
+    child.merged_into = Some(keep.id);
+    child.prepare(&ctx()).map_err(ApiError::invalid)?;
+    state
+        .store
+        .update(&actor(auth), dup.id, dup.version, child)
+        .await?;
+    Ok(())
+}
+
+pub(crate) async fn unmerge_child(state: &AppState, auth: &Auth, id: Uuid) -> ApiResult<()> {
+    require(state, auth, Capability::CaseWrite, "undo a merge").await?;
+    let rec = visible(state, auth, Kind::Child, &id.to_string()).await?;
+    let mut child: Child = rec.typed()?;
+    if child.status != ChildStatus::Merged {
+        return Err(ApiError::conflict("This record is not merged."));
+    }
+    child.status = child
+        .status_before_merge
+        .take()
+        .unwrap_or(ChildStatus::InCare);
+    child.merged_into = None;
+    state
+        .store
+        .update(&actor(auth), rec.id, rec.version, child)
+        .await?;
+    Ok(())
+}
+
+pub async fn merge(
+    State(state): State<AppState>,
+    auth: Auth,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Response> {
+    let input: MergeInput = typed(json_value(body)?)?;
+    merge_children(&state, &auth, &input).await?;
+    Ok(Json(json!({"merged": input.duplicate, "into": input.keep})).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UnmergeInput {
+    id: Uuid,
+}
+
+pub async fn unmerge(
+    State(state): State<AppState>,
+    auth: Auth,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Response> {
+    let input: UnmergeInput = typed(json_value(body)?)?;
+    unmerge_child(&state, &auth, input.id).await?;
+    Ok(Json(json!({"unmerged": input.id})).into_response())
+}
