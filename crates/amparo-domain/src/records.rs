@@ -220,12 +220,12 @@ impl ChildStatus {
             return Ok(());
         }
         match (self, next) {
+            // A merge is undone by going back to the status before it.
+            (Merged, _) | (_, Merged) => Ok(()),
             (_, Intake) => Err(format!(
                 "cannot go back from {} to intake: intake is only the first status",
                 self.as_str()
             )),
-            // A merge is undone by going back to the status before it.
-            (Merged, _) | (_, Merged) => Ok(()),
             (Closed, _) => Err(format!(
                 "cannot change a closed case to {}: a closed case stays closed; open a new record if the child returns",
                 next.as_str()
@@ -1260,6 +1260,8 @@ mod tests {
         assert!(ChildStatus::Closed.can_become(ChildStatus::InCare).is_err());
         assert!(ChildStatus::Intake.can_become(ChildStatus::InCare).is_ok());
         assert!(ChildStatus::Missing.can_become(ChildStatus::InCare).is_ok());
+        assert!(ChildStatus::Merged.can_become(ChildStatus::Intake).is_ok());
+        assert!(ChildStatus::InCare.can_become(ChildStatus::Merged).is_ok());
     }
     #[test]
     fn unknown_fields_are_refused() {

@@ -432,7 +432,9 @@ pub fn link(people: &[Person], split: Option<usize>, threshold: f64) -> Linkage 
         for l in 0..levels {
             let mut w = log2(m[f][l] / u[f][l]).min(last);
             if l == levels - 1 {
-                w = w.min(-2.0);
+                // Real matches disagree completely only through data errors: a few
+                // in a hundred at most.
+                w = w.min(log2(0.05 / u[f][l])).min(-2.0);
             }
             m[f][l] = u[f][l] * 2f64.powf(w);
             last = w;

@@ -303,6 +303,106 @@ async fn two_sessions_mark_one_roll_call_live() {
         by.contains(&"caseworker") && by.contains(&"shelter"),
         "{by:?}"
     );
+
+    // An incident, and from it in one step: everyone moved and a roll call there.
+    a.goto(&format!("{base}/incidents")).await;
+    a.wait_for("#i-when").await;
+    a.script("document.getElementById('i-when').value = '2026-11-22T13:30'")
+        .await;
+    a.script(&format!(
+        "document.getElementById('i-facility').value = '{facility}'"
+    ))
+    .await;
+    a.type_into("#i-description", "Relatives forced the gate")
+        .await;
+    a.type_into("#i-police", &format!("PNC-1{ENTER}")).await;
+    a.wait_until(
+        "return document.body.textContent.includes('Relatives forced the gate')",
+        "the incident listed",
+    )
+    .await;
+    a.script("document.querySelector('details').open = true")
+        .await;
+    let second_facility = api.get("/facilities").await.body["items"][1]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    a.script(&format!(
+        "document.querySelector('details select').value = '{second_facility}'"
+    ))
+    .await;
+    for (name, value) in [
+        ("issuing_authority", "PGN"),
+        ("reference", "EM-1"),
+        ("reason", "break-in"),
+        ("authorised_by", "Jefa de turno"),
+    ] {
+        a.type_into(&format!("details input[name={name}]"), value)
+            .await;
+    }
+    a.click("details button").await;
+    a.wait_for("#rc-grid").await;
+    assert!(a.current_url().await.contains("/roll-calls/"));
+    let expected = a.text("#count-unaccounted").await;
+    assert_eq!(
+        expected, "100",
+        "the hundred children of the first house are to be counted"
+    );
+
+    // The same child registered twice under another spelling: found, merged, unmerged.
+    let first_child = child_by_wristband(&api, "1").await;
+    let original = api.get(&format!("/children/{first_child}")).await.body;
+    let given = original["names"][0]["given"].as_str().unwrap().to_string();
+    let birth = &original["birth"];
+    let birth_text = match birth["precision"].as_str().unwrap() {
+        "exact" => {
+            let d = birth["date"].as_str().unwrap();
+            format!("{}/{}/{}", &d[8..10], &d[5..7], &d[..4])
+        }
+        "year" => birth["year"].to_string(),
+        _ => String::new(),
+    };
+    let op = original["operation_id"].as_str().unwrap().to_string();
+    let twin = api
+        .post(
+            "/intake",
+            json!({"operation_id": op, "wristband": "D-1", "given": given, "family": "Weingarten",
+                                "sex": original["sex"], "birth": birth_text, "languages": "yi"}),
+        )
+        .await;
+    assert_eq!(twin.status.as_u16(), 201, "{}", twin.body);
+    let twin_id = twin.body["id"].as_str().unwrap().to_string();
+    let found = api.get("/duplicates").await.body;
+    let pair = found["items"].as_array().unwrap().iter().find(|p| {
+        let ids = [p["a"]["id"].as_str(), p["b"]["id"].as_str()];
+        ids.contains(&Some(first_child.as_str())) && ids.contains(&Some(twin_id.as_str()))
+    });
+    assert!(pair.is_some(), "the twin record is suggested: {found}");
+    a.goto(&format!("{base}/duplicates")).await;
+    a.wait_for(".dup-pair").await;
+    a.script(&format!(
+        "document.querySelector('input[name=duplicate][value=\"{twin_id}\"]').form.submit()"
+    ))
+    .await;
+    a.wait_for("#merged").await;
+    assert_eq!(
+        api.get(&format!("/children/{twin_id}")).await.body["status"],
+        "merged"
+    );
+    a.screenshot(&shots().join("duplicates-desktop.png")).await;
+    a.click("#merged .unmerge").await;
+    a.wait_until(
+        "return document.getElementById('merged') === null",
+        "the merge undone",
+    )
+    .await;
+    let back = api.get(&format!("/children/{twin_id}")).await.body;
+    assert_eq!(
+        back["status"], "intake",
+        "the status before the merge is restored"
+    );
+    let history = api.get(&format!("/children/{twin_id}/history")).await.body;
+    assert_eq!(history["total"], 3, "created, merged, unmerged: {history}");
     a.quit().await;
     b.quit().await;
 }

@@ -3,6 +3,7 @@
 mod children;
 mod custody;
 mod dashboard;
+mod duplicates;
 mod family;
 mod login;
 mod protection;
@@ -75,6 +76,9 @@ pub fn routes() -> Router<AppState> {
             get(protection::tasks).post(protection::task_submit),
         )
         .route("/tasks/{id}/done", post(protection::task_done))
+        .route("/duplicates", get(duplicates::page))
+        .route("/duplicates/merge", post(duplicates::merge))
+        .route("/duplicates/unmerge", post(duplicates::unmerge))
         .route("/sites", get(protection::sites))
         .route("/sites/{id}/checks", post(protection::site_check))
         .route("/users", get(users::page).post(users::create))

@@ -1,0 +1,185 @@
+//! The duplicates page: pairs side by side with the reasons; merge and undo.
+use super::children::Row;
+use super::view::{self, s, title, Item};
+use super::{message, render, Chrome, Page};
+use crate::duplicates::{find, merge_children, unmerge_child, MergeInput};
+use crate::error::ApiError;
+use crate::state::AppState;
+use amparo_domain::policy::{redact, Capability};
+use amparo_domain::records::Kind;
+use askama::Template;
+use axum::extract::rejection::FormRejection;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Form;
+use serde_json::Value;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+pub struct PairView {
+    pub probability: String,
+    pub a_id: String,
+    pub a_label: String,
+    pub a_extra: String,
+    pub b_id: String,
+    pub b_label: String,
+    pub b_extra: String,
+    pub explanation: Vec<Row>,
+}
+
+#[derive(Template)]
+#[template(path = "duplicates.html")]
+struct DuplicatesPage {
+    c: Chrome,
+    notice: String,
+    error: String,
+    pairs: Vec<PairView>,
+    merged: Vec<Item>,
+    can_write: bool,
+}
+
+async fn show(state: &AppState, page: Page, notice: String, error: String) -> Response {
+    let t = page.c.t.clone();
+    let today = chrono::Utc::now().date_naive();
+    let (items, children) = match find(state, &page.auth, None).await {
+        Ok(x) => x,
+        Err(e) => {
+            let msg = e.detail.clone();
+            return message(page.c, e.status, msg);
+        }
+    };
+    let describe = |v: &Value| {
+        [
+            s(v, "case_number").to_string(),
+            format!("#{}", s(v, "wristband")),
+            view::birth_label(&t, v),
+            view::age_label(&t, v, today),
+        ]
+        .join(" · ")
+    };
+    let pairs = items
+        .iter()
+        .map(|p| PairView {
+            probability: format!("{:.0}%", p["probability"].as_f64().unwrap_or(0.0) * 100.0),
+            a_id: s(&p["a"], "id").to_string(),
+            a_label: title(&p["a"]),
+            a_extra: describe(&p["a"]),
+            b_id: s(&p["b"], "id").to_string(),
+            b_label: title(&p["b"]),
+            b_extra: describe(&p["b"]),
+            explanation: p["explanation"]
+                .as_array()
+                .map(|es| {
+                    es.iter()
+                        .map(|e| Row {
+                            version: s(e, "field").replace('_', " "),
+                            when: String::new(),
+                            who: e["level"]
+                                .as_u64()
+                                .map(|l| format!("level {l}"))
+                                .unwrap_or_else(|| "—".into()),
+                            what: format!("{:+.1}", e["weight"].as_f64().unwrap_or(0.0)),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+        })
+        .collect();
+    let mut q = crate::custody::scoped(&page.auth, Kind::Child);
+    q.status = Some("merged".into());
+    let merged = match state.store.list(&q).await {
+        Ok(p) => p
+            .items
+            .iter()
+            .map(|rec| {
+                let v = redact(&page.auth.viewer, Kind::Child, rec.to_json());
+                let into = s(v.value(), "merged_into").to_string();
+                let into_label = children
+                    .iter()
+                    .find(|c| c.id.to_string() == into)
+                    .map(|c| title(redact(&page.auth.viewer, Kind::Child, c.to_json()).value()))
+                    .unwrap_or(into);
+                Item {
+                    id: rec.id.to_string(),
+                    label: title(v.value()),
+                    extra: format!("→ {into_label}"),
+                }
+            })
+            .collect(),
+        Err(e) => {
+            return message(
+                page.c,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                ApiError::from(e).detail,
+            )
+        }
+    };
+    let can_write = page.auth.viewer.has(Capability::CaseWrite);
+    render(&DuplicatesPage {
+        c: page.c,
+        notice,
+        error,
+        pairs,
+        merged,
+        can_write,
+    })
+}
+
+pub async fn page(State(state): State<AppState>, page: Page) -> Response {
+    show(&state, page, String::new(), String::new()).await
+}
+
+fn form_map(form: Result<Form<HashMap<String, String>>, FormRejection>) -> HashMap<String, String> {
+    form.map(|Form(f)| f).unwrap_or_default()
+}
+
+fn uuid_of(f: &HashMap<String, String>, k: &str) -> Result<Uuid, ApiError> {
+    f.get(k)
+        .and_then(|v| Uuid::parse_str(v).ok())
+        .ok_or_else(|| ApiError::bad_request(format!("{k} is missing")))
+}
+
+pub async fn merge(
+    State(state): State<AppState>,
+    page: Page,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Response {
+    let f = form_map(form);
+    if !page.check_csrf(f.get("csrf_token")) {
+        let msg = page.c.t.get("form-csrf");
+        return show(&state, page, String::new(), msg).await;
+    }
+    let result = async {
+        let input = MergeInput {
+            keep: uuid_of(&f, "keep")?,
+            duplicate: uuid_of(&f, "duplicate")?,
+        };
+        merge_children(&state, &page.auth, &input).await
+    }
+    .await;
+    match result {
+        Ok(()) => {
+            let notice = page.c.t.get("dup-merged-notice");
+            show(&state, page, notice, String::new()).await
+        }
+        Err(e) => show(&state, page, String::new(), e.detail).await,
+    }
+}
+
+pub async fn unmerge(
+    State(state): State<AppState>,
+    page: Page,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Response {
+    let f = form_map(form);
+    if !page.check_csrf(f.get("csrf_token")) {
+        let msg = page.c.t.get("form-csrf");
+        return show(&state, page, String::new(), msg).await;
+    }
+    let result = async { unmerge_child(&state, &page.auth, uuid_of(&f, "id")?).await }.await;
+    match result {
+        Ok(()) => show(&state, page, String::new(), String::new()).await,
+        Err(e) => show(&state, page, String::new(), e.detail).await,
+    }
+}
