@@ -257,3 +257,4 @@ dup-unmerge = Undo the merge
 dup-merged-notice = Merged. Both histories are kept; the merge can be undone below.
 nav-duplicates = Duplicates
 status-merged = Merged
+site-new-check = Record a welfare check

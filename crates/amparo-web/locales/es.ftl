@@ -257,3 +257,4 @@ dup-unmerge = Deshacer la fusión
 dup-merged-notice = Fusionado. Se conservan ambos historiales; la fusión se puede deshacer abajo.
 nav-duplicates = Duplicados
 status-merged = Fusionado
+site-new-check = Registrar una verificación

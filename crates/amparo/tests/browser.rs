@@ -530,6 +530,23 @@ async fn allegation_evidence_and_care_plan_pages() {
         .await
         .body;
     assert!(flags.to_string().contains("neglect"));
+    // A welfare check on this child, from the child page.
+    cw.script("document.querySelector('#welfare details').open = true")
+        .await;
+    cw.script("document.querySelector('#welfare input[name=done_at]').value = '2026-11-25T10:00'")
+        .await;
+    cw.script("document.querySelector('#welfare select[name=outcome]').value = 'seen_safe'")
+        .await;
+    cw.type_into(
+        "#welfare input[name=visitors]",
+        &format!("PGN (test){ENTER}"),
+    )
+    .await;
+    cw.wait_until(
+        "return document.getElementById('welfare').textContent.includes('PGN (test)')",
+        "the check listed",
+    )
+    .await;
     // Tasks: one of the demo's is overdue; add one, then mark it done.
     cw.goto(&format!("{base}/tasks")).await;
     cw.wait_for("#t-title").await;

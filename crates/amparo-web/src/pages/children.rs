@@ -193,8 +193,73 @@ struct ChildPage {
     sexes: Vec<Opt>,
     statuses: Vec<Opt>,
     flag_kinds: Vec<Opt>,
+    outcomes: Vec<Opt>,
+    checks: Vec<Row>,
     history: Vec<Row>,
     audit: Vec<Row>,
+}
+
+/// The child's welfare checks, newest first, as far as the viewer may see them.
+async fn welfare_rows(state: &AppState, page: &Page, child: Uuid) -> Result<Vec<Row>, ApiError> {
+    let t = &page.c.t;
+    let mut rows = Vec::new();
+    for ch in state
+        .store
+        .records_with_field(
+            page.auth.viewer.agency_id,
+            Kind::WelfareCheck,
+            "child_id",
+            &child.to_string(),
+        )
+        .await?
+    {
+        if !can_see(&page.auth.viewer, &ch.scope(), &ch.data) {
+            continue;
+        }
+        let outcome = s(&ch.data, "outcome");
+        let when = match s(&ch.data, "done_at") {
+            "" => s(&ch.data, "planned_for").to_string(),
+            d => t.when(d),
+        };
+        rows.push(Row {
+            version: String::new(),
+            when,
+            who: ch
+                .data
+                .get("visitors")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .unwrap_or_default(),
+            what: if outcome.is_empty() {
+                "—".into()
+            } else {
+                t.get(&format!("outcome-{outcome}"))
+            },
+        });
+    }
+    rows.reverse();
+    Ok(rows)
+}
+
+fn outcomes(c: &Chrome) -> Vec<Opt> {
+    [
+        "seen_safe",
+        "concerns",
+        "not_found",
+        "access_denied",
+        "obstructed",
+    ]
+    .iter()
+    .map(|o| Opt {
+        key: (*o).into(),
+        label: c.t.get(&format!("outcome-{o}")),
+    })
+    .collect()
 }
 
 /// Flags a person may raise by hand (the others are raised by rules).
@@ -422,9 +487,15 @@ pub async fn child_page(
 ) -> Response {
     match build_child(&state, &page, &id).await {
         Ok((v, history, audit, value, rec)) => {
+            let checks = match welfare_rows(&state, &page, rec.id).await {
+                Ok(c) => c,
+                Err(e) => return error_page(page.c, e),
+            };
             let can_edit = page.auth.viewer.has(Capability::CaseWrite);
             let statuses = view::options(&page.c.t, "status", &view::STATUSES);
             render(&ChildPage {
+                outcomes: outcomes(&page.c),
+                checks,
                 sexes: sexes(&page.c),
                 statuses,
                 flag_kinds: flag_kinds(page.auth.viewer.has(Capability::ReadRestricted)),
@@ -533,7 +604,12 @@ pub async fn child_edit(
         }
     };
     let statuses = view::options(&t, "status", &view::STATUSES);
+    let checks = welfare_rows(&state, &page, rec.id)
+        .await
+        .unwrap_or_default();
     let mut r = render(&ChildPage {
+        outcomes: outcomes(&page.c),
+        checks,
         sexes: sexes(&page.c),
         statuses,
         flag_kinds: flag_kinds(page.auth.viewer.has(Capability::ReadRestricted)),

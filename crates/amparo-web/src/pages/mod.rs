@@ -69,6 +69,7 @@ pub fn routes() -> Router<AppState> {
             "/children/{id}/care",
             get(protection::care).post(protection::care_submit),
         )
+        .route("/children/{id}/checks", post(protection::child_check))
         .route("/children/{id}/flags", post(protection::raise_flag))
         .route("/risk-flags/{id}/clear", post(protection::clear_flag))
         .route(

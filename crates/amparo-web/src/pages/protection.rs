@@ -977,3 +977,41 @@ pub async fn task_done(
         Err(e) => tasks_page(&state, page, e.detail).await,
     }
 }
+
+/// Record a welfare check on a child from the child page.
+pub async fn child_check(
+    State(state): State<AppState>,
+    page: Page,
+    Path(id): Path<String>,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Response {
+    let f = form_map(form);
+    if !page.check_csrf(f.get("csrf_token")) {
+        let msg = page.c.t.get("form-csrf");
+        return message(page.c, StatusCode::FORBIDDEN, msg);
+    }
+    let result = async {
+        let child = visible(&state, &page.auth, Kind::Child, &id).await?;
+        if !page.auth.viewer.has(Capability::CaseWrite) {
+            return Err(ApiError::forbidden("welfare checks"));
+        }
+        let get = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
+        let when = super::custody::local_to_utc(&get("done_at"))
+            .ok_or_else(|| ApiError::bad_request("give the date and time of the check"))?;
+        let mut value = json!({"child_id": child.id, "done_at": when, "outcome": get("outcome"),
+            "visitors": get("visitors").split(',').map(str::trim).filter(|v| !v.is_empty()).collect::<Vec<_>>()});
+        if !get("notes").is_empty() {
+            value["notes"] = json!(get("notes"));
+        }
+        let mut check: amparo_domain::records::WelfareCheck =
+            serde_json::from_value(value).map_err(|e| ApiError::bad_request(e.to_string()))?;
+        check.prepare(&ctx()).map_err(ApiError::invalid)?;
+        state.store.create(&actor(&page.auth), check).await?;
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => Redirect::to(&format!("/children/{id}")).into_response(),
+        Err(e) => error_page(page.c, e),
+    }
+}
