@@ -14,7 +14,9 @@ pub use audit::{AuditRow, VerifyReport};
 pub use db::{Backend, Store, WriteTx};
 pub use error::StoreError;
 pub use files::FileStore;
-pub use records::{Actor, ChildSummary, HistoryEntry, ListQuery, Page, StoredRecord};
+pub use records::{
+    changed_fields, Actor, ChildSummary, HistoryEntry, ListQuery, Page, StoredRecord,
+};
 pub use users::{Agency, NewUser, SessionInfo, UserRow};
 
 use sha2::{Digest, Sha256};

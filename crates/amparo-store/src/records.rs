@@ -156,7 +156,7 @@ fn str_field(data: &Value, field: &str) -> Option<String> {
 
 /// Names of the top-level fields that differ: audit summaries say what changed,
 /// never the values (the audit log is read by people who may not see case data).
-fn changed_fields(old: &Value, new: &Value) -> Vec<String> {
+pub fn changed_fields(old: &Value, new: &Value) -> Vec<String> {
     let empty = Map::new();
     let o = old.as_object().unwrap_or(&empty);
     let n = new.as_object().unwrap_or(&empty);

@@ -1,7 +1,7 @@
 //! Search, the child page (edit in place with the version check), intake, roster.
 use super::dashboard::{fetch, scoped};
 use super::view::{self, s, title, Item, NameRow, Opt};
-use super::{message, render, Chrome, Page};
+use super::{error_page, form_fields, message, render, Chrome, Page};
 use crate::error::ApiError;
 use crate::records::{ctx, shown, visible};
 use crate::state::AppState;
@@ -18,15 +18,6 @@ use axum::Form;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use uuid::Uuid;
-
-fn error_page(c: Chrome, e: ApiError) -> Response {
-    let msg = match e.status {
-        StatusCode::NOT_FOUND => c.t.get("error-not-found"),
-        StatusCode::FORBIDDEN => c.t.get("error-forbidden"),
-        _ => e.detail.clone(),
-    };
-    message(c, e.status, msg)
-}
 
 // ------------------------------------------------------------------ search
 
@@ -117,7 +108,7 @@ pub async fn search_submit(
     page: Page,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
-    let f = form.map(|Form(f)| f).unwrap_or_default();
+    let f = form_fields(form);
     if !page.check_csrf(f.get("csrf_token")) {
         let msg = page.c.t.get("form-csrf");
         return message(page.c, StatusCode::FORBIDDEN, msg);
@@ -311,22 +302,6 @@ fn form_of(v: &Value, version: i64) -> EditForm {
     }
 }
 
-/// Field names that differ between two versions' data.
-fn changed(old: &Value, new: &Value) -> Vec<String> {
-    let empty = serde_json::Map::new();
-    let o = old.as_object().unwrap_or(&empty);
-    let n = new.as_object().unwrap_or(&empty);
-    let mut keys: Vec<String> = o
-        .keys()
-        .chain(n.keys())
-        .filter(|k| o.get(*k) != n.get(*k))
-        .cloned()
-        .collect();
-    keys.sort();
-    keys.dedup();
-    keys
-}
-
 async fn build_child(
     state: &AppState,
     page: &Page,
@@ -447,7 +422,7 @@ async fn build_child(
         let data = redact(viewer, Kind::Child, h.data).value().clone();
         let what = match &prev {
             None => t.get("hist-created"),
-            Some(p) => changed(p, &data).join(", "),
+            Some(p) => amparo_store::changed_fields(p, &data).join(", "),
         };
         history.push(Row {
             version: h.version.to_string(),
@@ -528,7 +503,7 @@ pub async fn child_edit(
     Path(id): Path<String>,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
-    let f = form.map(|Form(f)| f).unwrap_or_default();
+    let f = form_fields(form);
     let get = |k: &str| f.get(k).cloned().unwrap_or_default();
     let typed = EditForm {
         version: get("version").parse().unwrap_or(0),
@@ -564,7 +539,10 @@ pub async fn child_edit(
                     "child-stale-change",
                     &[
                         ("who", new.changed_by.clone()),
-                        ("fields", changed(o.value(), n.value()).join(", ")),
+                        (
+                            "fields",
+                            amparo_store::changed_fields(o.value(), n.value()).join(", "),
+                        ),
                         ("when", t.when(&new.changed_at)),
                     ],
                 ));

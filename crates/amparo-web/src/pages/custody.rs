@@ -1,6 +1,6 @@
 //! Pages for custody: the live roll call, the missing-child poster, the visitor log.
 use super::view::{self, s, title, Item, NameRow};
-use super::{message, render, Chrome, Page};
+use super::{error_page, form_fields, message, render, Chrome, Page};
 use crate::custody::{check_visit, close_roll_call, roll_call_status, start_roll_call, VisitInput};
 use crate::error::ApiError;
 use crate::records::visible;
@@ -18,28 +18,13 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 use uuid::Uuid;
 
-fn error_page(c: Chrome, e: ApiError) -> Response {
-    let msg = match e.status {
-        StatusCode::NOT_FOUND => c.t.get("error-not-found"),
-        StatusCode::FORBIDDEN => c.t.get("error-forbidden"),
-        _ => e.detail.clone(),
-    };
-    message(c, e.status, msg)
-}
-
-fn form_or_default(
-    form: Result<Form<HashMap<String, String>>, FormRejection>,
-) -> HashMap<String, String> {
-    form.map(|Form(f)| f).unwrap_or_default()
-}
-
 pub async fn start(
     State(state): State<AppState>,
     page: Page,
     Path(id): Path<String>,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
-    let f = form_or_default(form);
+    let f = form_fields(form);
     if !page.check_csrf(f.get("csrf_token")) {
         let msg = page.c.t.get("form-csrf");
         return message(page.c, StatusCode::FORBIDDEN, msg);
@@ -205,7 +190,7 @@ pub async fn close(
     Path(id): Path<String>,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
-    let f = form_or_default(form);
+    let f = form_fields(form);
     if !page.check_csrf(f.get("csrf_token")) {
         let msg = page.c.t.get("form-csrf");
         return message(page.c, StatusCode::FORBIDDEN, msg);
@@ -431,7 +416,7 @@ pub async fn visit_submit(
     Path(id): Path<String>,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
-    let f = form_or_default(form);
+    let f = form_fields(form);
     if !page.check_csrf(f.get("csrf_token")) {
         let msg = page.c.t.get("form-csrf");
         return visits_page(&state, page, &id, String::new(), String::new(), false, msg).await;
@@ -621,7 +606,7 @@ pub async fn incident_submit(
     page: Page,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
-    let f = form_or_default(form);
+    let f = form_fields(form);
     if !page.check_csrf(f.get("csrf_token")) {
         let msg = page.c.t.get("form-csrf");
         return incidents_page(&state, page, msg).await;
@@ -669,7 +654,7 @@ pub async fn incident_respond(
     Path(id): Path<String>,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
-    let f = form_or_default(form);
+    let f = form_fields(form);
     if !page.check_csrf(f.get("csrf_token")) {
         let msg = page.c.t.get("form-csrf");
         return incidents_page(&state, page, msg).await;
@@ -775,7 +760,7 @@ pub async fn restriction_submit(
     page: Page,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
-    let f = form_or_default(form);
+    let f = form_fields(form);
     if !page.check_csrf(f.get("csrf_token")) {
         let msg = page.c.t.get("form-csrf");
         return restrictions_page(&state, page, msg).await;

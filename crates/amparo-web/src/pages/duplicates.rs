@@ -1,7 +1,7 @@
 //! The duplicates page: pairs side by side with the reasons; merge and undo.
 use super::children::Row;
 use super::view::{self, s, title, Item};
-use super::{message, render, Chrome, Page};
+use super::{form_fields, message, render, Chrome, Page};
 use crate::duplicates::{find, merge_children, unmerge_child, MergeInput};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -130,10 +130,6 @@ pub async fn page(State(state): State<AppState>, page: Page) -> Response {
     show(&state, page, String::new(), String::new()).await
 }
 
-fn form_map(form: Result<Form<HashMap<String, String>>, FormRejection>) -> HashMap<String, String> {
-    form.map(|Form(f)| f).unwrap_or_default()
-}
-
 fn uuid_of(f: &HashMap<String, String>, k: &str) -> Result<Uuid, ApiError> {
     f.get(k)
         .and_then(|v| Uuid::parse_str(v).ok())
@@ -145,7 +141,7 @@ pub async fn merge(
     page: Page,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
-    let f = form_map(form);
+    let f = form_fields(form);
     if !page.check_csrf(f.get("csrf_token")) {
         let msg = page.c.t.get("form-csrf");
         return show(&state, page, String::new(), msg).await;
@@ -172,7 +168,7 @@ pub async fn unmerge(
     page: Page,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
-    let f = form_map(form);
+    let f = form_fields(form);
     if !page.check_csrf(f.get("csrf_token")) {
         let msg = page.c.t.get("form-csrf");
         return show(&state, page, String::new(), msg).await;

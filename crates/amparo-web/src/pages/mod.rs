@@ -300,6 +300,27 @@ pub struct MessagePage {
     pub message: String,
 }
 
+/// An API error as a page in the user's language: not-found and not-allowed in the
+/// user's words (never more detail than the API would give), others as they are.
+pub fn error_page(c: Chrome, e: crate::error::ApiError) -> Response {
+    let msg = match e.status {
+        StatusCode::NOT_FOUND => c.t.get("error-not-found"),
+        StatusCode::FORBIDDEN => c.t.get("error-forbidden"),
+        _ => e.detail.clone(),
+    };
+    message(c, e.status, msg)
+}
+
+/// A form's fields; a body that is not a form reads as empty (and fails its checks).
+pub fn form_fields(
+    form: Result<
+        axum::Form<std::collections::HashMap<String, String>>,
+        axum::extract::rejection::FormRejection,
+    >,
+) -> std::collections::HashMap<String, String> {
+    form.map(|axum::Form(f)| f).unwrap_or_default()
+}
+
 /// An error page in the user's language, with the right status.
 pub fn message(c: Chrome, status: StatusCode, message: String) -> Response {
     let mut r = render(&MessagePage { c, message });

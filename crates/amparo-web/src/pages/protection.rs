@@ -3,7 +3,7 @@
 use super::children::Row;
 use super::dashboard::{fetch, scoped};
 use super::view::{s, title, Item, Opt};
-use super::{message, render, Chrome, Page};
+use super::{error_page, form_fields, message, render, Chrome, Page};
 use crate::error::ApiError;
 use crate::records::{actor, ctx, shown, visible};
 use crate::state::AppState;
@@ -18,19 +18,6 @@ use axum::Form;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use uuid::Uuid;
-
-fn error_page(c: Chrome, e: ApiError) -> Response {
-    let msg = match e.status {
-        StatusCode::NOT_FOUND => c.t.get("error-not-found"),
-        StatusCode::FORBIDDEN => c.t.get("error-forbidden"),
-        _ => e.detail.clone(),
-    };
-    message(c, e.status, msg)
-}
-
-fn form_map(form: Result<Form<HashMap<String, String>>, FormRejection>) -> HashMap<String, String> {
-    form.map(|Form(f)| f).unwrap_or_default()
-}
 
 const ALLEGATION_KINDS: [&str; 9] = [
     "sexual_abuse",
@@ -114,7 +101,7 @@ pub async fn allegation_submit(
     if !investigators_only(&page) {
         return error_page(page.c, ApiError::not_found());
     }
-    let f = form_map(form);
+    let f = form_fields(form);
     if !page.check_csrf(f.get("csrf_token")) {
         let msg = page.c.t.get("form-csrf");
         return allegations_page(&state, page, msg).await;
@@ -364,7 +351,7 @@ pub async fn handover(
     Path(id): Path<String>,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
-    let f = form_map(form);
+    let f = form_fields(form);
     if !page.check_csrf(f.get("csrf_token")) {
         let msg = page.c.t.get("form-csrf");
         return message(page.c, StatusCode::FORBIDDEN, msg);
@@ -522,7 +509,7 @@ pub async fn care_submit(
     Path(id): Path<String>,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
-    let f = form_map(form);
+    let f = form_fields(form);
     if !page.check_csrf(f.get("csrf_token")) {
         let msg = page.c.t.get("form-csrf");
         return care_page(&state, page, &id, String::new(), msg).await;
@@ -612,7 +599,7 @@ pub async fn raise_flag(
     Path(id): Path<String>,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
-    let f = form_map(form);
+    let f = form_fields(form);
     if !page.check_csrf(f.get("csrf_token")) {
         let msg = page.c.t.get("form-csrf");
         return message(page.c, StatusCode::FORBIDDEN, msg);
@@ -650,7 +637,7 @@ pub async fn clear_flag(
     Path(id): Path<String>,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
-    let f = form_map(form);
+    let f = form_fields(form);
     if !page.check_csrf(f.get("csrf_token")) {
         let msg = page.c.t.get("form-csrf");
         return message(page.c, StatusCode::FORBIDDEN, msg);
@@ -817,7 +804,7 @@ pub async fn site_check(
     Path(id): Path<String>,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
-    let f = form_map(form);
+    let f = form_fields(form);
     if !page.check_csrf(f.get("csrf_token")) {
         let msg = page.c.t.get("form-csrf");
         return sites_page(&state, page, msg).await;
@@ -923,7 +910,7 @@ pub async fn task_submit(
     page: Page,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
-    let f = form_map(form);
+    let f = form_fields(form);
     if !page.check_csrf(f.get("csrf_token")) {
         let msg = page.c.t.get("form-csrf");
         return tasks_page(&state, page, msg).await;
@@ -953,7 +940,7 @@ pub async fn task_done(
     Path(id): Path<String>,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
-    let f = form_map(form);
+    let f = form_fields(form);
     if !page.check_csrf(f.get("csrf_token")) {
         let msg = page.c.t.get("form-csrf");
         return tasks_page(&state, page, msg).await;
@@ -985,7 +972,7 @@ pub async fn child_check(
     Path(id): Path<String>,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
-    let f = form_map(form);
+    let f = form_fields(form);
     if !page.check_csrf(f.get("csrf_token")) {
         let msg = page.c.t.get("form-csrf");
         return message(page.c, StatusCode::FORBIDDEN, msg);
