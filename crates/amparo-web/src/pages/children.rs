@@ -667,7 +667,11 @@ async fn apply_edit(
         (None, false) => {}
     }
     data["sex"] = json!(if f.sex.is_empty() { "unknown" } else { &f.sex });
-    data["status"] = json!(f.status);
+    // A merged duplicate keeps its status here: merges are undone on the duplicates page,
+    // which also clears `merged_into`.
+    if s(&rec.data, "status") != "merged" {
+        data["status"] = json!(f.status);
+    }
     if f.wristband.trim().is_empty() {
         if let Some(o) = data.as_object_mut() {
             o.remove("wristband");
