@@ -255,6 +255,8 @@ pub async fn status(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let rc = visible(&state, &auth, Kind::RollCall, &id).await?;
+    // Who is where: a location read, audited like any other.
+    crate::records::shown(&state, &auth, &rc).await?;
     Ok(Json(roll_call_status(&state, &auth, &rc).await?).into_response())
 }
 
@@ -312,6 +314,7 @@ pub async fn events(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let rc = visible(&state, &auth, Kind::RollCall, &id).await?;
+    crate::records::shown(&state, &auth, &rc).await?;
     let rx = state.rollcalls.sender(rc.id).subscribe();
     let snapshot = roll_call_status(&state, &auth, &rc).await?;
     let first = Event::default()
@@ -485,7 +488,7 @@ pub async fn found(
         }
     }
     tx.commit().await?;
-    Ok(Json(redact(&auth.viewer, Kind::MissingAlert, updated.to_json())).into_response())
+    Ok(Json(crate::records::shown(&state, &auth, &updated).await?).into_response())
 }
 
 // ------------------------------------------------------------------ transfers

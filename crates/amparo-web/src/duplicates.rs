@@ -6,7 +6,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::records::{actor, ctx, require, visible};
 use crate::state::AppState;
 use amparo_domain::birth::Birth;
-use amparo_domain::policy::{can_see, redact, Capability, Sensitivity};
+use amparo_domain::policy::{can_see, Capability, Sensitivity};
 use amparo_domain::records::{Child, ChildStatus, Kind, Record};
 use amparo_match::link::{explain, link, BirthParts, Person};
 use amparo_store::StoredRecord;
@@ -109,21 +109,29 @@ pub(crate) async fn find(
     })
     .await
     .map_err(|_| ApiError::internal())?;
+    // Only the children in suggested pairs are shown, and their reads audited.
+    let mut in_pairs: Vec<&StoredRecord> = Vec::new();
+    for p in &result.pairs {
+        for id in [&people[p.a].id, &people[p.b].id] {
+            if let Some(r) = by_id.get(id.as_str()).copied() {
+                if !in_pairs.iter().any(|x| x.id == r.id) {
+                    in_pairs.push(r);
+                }
+            }
+        }
+    }
+    let revealed =
+        crate::records::reveal(state, auth, &in_pairs, "suggested as a duplicate").await?;
+    let shown: HashMap<String, Value> = in_pairs
+        .iter()
+        .zip(revealed)
+        .map(|(r, v)| (r.id.to_string(), v.value().clone()))
+        .collect();
     let mut items = Vec::new();
     for p in &result.pairs {
         let (a, b) = (&people[p.a], &people[p.b]);
         let e = explain(&result.model, a, b);
-        let show = |id: &str| {
-            by_id
-                .get(id)
-                .copied()
-                .map(|r| {
-                    redact(&auth.viewer, Kind::Child, r.to_json())
-                        .value()
-                        .clone()
-                })
-                .unwrap_or(Value::Null)
-        };
+        let show = |id: &str| shown.get(id).cloned().unwrap_or(Value::Null);
         items.push(json!({
             "a": show(&a.id), "b": show(&b.id), "probability": p.probability,
             "explanation": e.levels.iter().map(|(f, l, w)| json!({"field": f, "level": l, "weight": w})).collect::<Vec<_>>(),

@@ -6,7 +6,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::records::{actor, ctx, require, visible};
 use crate::state::AppState;
 use amparo_domain::audit::{Action, NewEntry};
-use amparo_domain::policy::{can_see, redact, Capability};
+use amparo_domain::policy::{can_see, Capability};
 use amparo_domain::records::{CustodyStep, Evidence, Kind, Record, Task, TaskStatus, WelfareCheck};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
@@ -134,7 +134,7 @@ pub async fn upload(
     let stored = state.store.create(&actor(&auth), ev).await?;
     Ok((
         StatusCode::CREATED,
-        Json(redact(&auth.viewer, Kind::Evidence, stored.to_json())),
+        Json(crate::records::shown(&state, &auth, &stored).await?),
     )
         .into_response())
 }
@@ -261,7 +261,7 @@ pub async fn handover(
         )
         .await?;
     tx.commit().await?;
-    Ok(Json(redact(&auth.viewer, Kind::Evidence, updated.to_json())).into_response())
+    Ok(Json(crate::records::shown(&state, &auth, &updated).await?).into_response())
 }
 
 /// A tar archive (POSIX ustar) written by hand: a few lines spare a dependency.
@@ -425,7 +425,8 @@ pub async fn my_tasks(State(state): State<AppState>, auth: Auth) -> ApiResult<Re
         let task: Task = rec.typed()?;
         if task.status == TaskStatus::Open {
             let overdue = task.due < today;
-            let mut v = redact(&auth.viewer, Kind::Task, rec.to_json())
+            let mut v = crate::records::shown(&state, &auth, &rec)
+                .await?
                 .value()
                 .clone();
             v["overdue"] = json!(overdue);
@@ -469,7 +470,7 @@ pub async fn site_history(
                 .unwrap_or_default();
             *counts.entry(key).or_default() += 1;
         }
-        items.push(redact(&auth.viewer, Kind::WelfareCheck, rec.to_json()));
+        items.push(crate::records::shown(&state, &auth, rec).await?);
     }
     let kept_out = counts.get("access_denied").copied().unwrap_or(0)
         + counts.get("obstructed").copied().unwrap_or(0);

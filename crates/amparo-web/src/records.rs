@@ -125,20 +125,38 @@ fn with_etag(mut resp: Response, version: i64) -> Response {
     resp
 }
 
-/// Redact one record and audit the read if it carried sensitive fields.
+/// How records leave the server: redacted for the viewer, and every read that carried
+/// identity, location or restricted fields audited (one durable group commit).
+/// Call `can_see` first; this shapes records the viewer may know of.
+pub(crate) async fn reveal(
+    state: &AppState,
+    auth: &Auth,
+    recs: &[&StoredRecord],
+    why: &str,
+) -> ApiResult<Vec<Redacted>> {
+    let mut out = Vec::with_capacity(recs.len());
+    let mut reads = Vec::new();
+    for rec in recs {
+        let r = redact(&auth.viewer, rec.kind, rec.to_json());
+        if r.is_sensitive() {
+            reads.push(entry(&auth.viewer, Action::Read, rec, why));
+        }
+        out.push(r);
+    }
+    state.store.audit_reads(reads).await?;
+    Ok(out)
+}
+
+/// One record through [`reveal`].
 pub(crate) async fn shown(
     state: &AppState,
     auth: &Auth,
     rec: &StoredRecord,
 ) -> ApiResult<Redacted> {
-    let r = redact(&auth.viewer, rec.kind, rec.to_json());
-    if r.is_sensitive() {
-        state
-            .store
-            .audit_reads(vec![entry(&auth.viewer, Action::Read, rec, "read")])
-            .await?;
-    }
-    Ok(r)
+    reveal(state, auth, &[rec], "read")
+        .await?
+        .pop()
+        .ok_or_else(ApiError::internal)
 }
 
 fn json_response(status: StatusCode, value: &impl serde::Serialize) -> Response {
@@ -517,19 +535,12 @@ pub(crate) async fn list_core(
         offset: p.offset.unwrap_or(0).max(0),
     };
     let page = state.store.list(&q).await?;
-    let mut items = Vec::with_capacity(page.items.len());
-    let mut reads = Vec::new();
-    for rec in &page.items {
-        // The SQL already narrowed the list; the policy still has the last word.
-        if !can_see(viewer, &rec.scope(), &rec.data) {
-            continue;
-        }
-        let r = redact(viewer, rec.kind, rec.to_json());
-        if r.is_sensitive() {
-            reads.push(entry(viewer, Action::Read, rec, "listed"));
-        }
-        items.push(r);
-    }
-    state.store.audit_reads(reads).await?;
+    // The SQL already narrowed the list; the policy still has the last word.
+    let visible: Vec<&StoredRecord> = page
+        .items
+        .iter()
+        .filter(|rec| can_see(viewer, &rec.scope(), &rec.data))
+        .collect();
+    let items = reveal(state, auth, &visible, "listed").await?;
     Ok((items, page.total, q.limit, q.offset))
 }

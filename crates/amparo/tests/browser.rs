@@ -378,6 +378,15 @@ async fn two_sessions_mark_one_roll_call_live() {
         ids.contains(&Some(first_child.as_str())) && ids.contains(&Some(twin_id.as_str()))
     });
     assert!(pair.is_some(), "the twin record is suggested: {found}");
+    // Showing a child as a suggested duplicate is a read of its identity: audited.
+    let (_, inv_token) = server.cli(&["token", "create", "--username", "investigator"], None);
+    let inv = Api::bearer(&base, inv_token.lines().next().unwrap().trim());
+    let trail = inv
+        .get(&format!("/audit?record={twin_id}"))
+        .await
+        .body
+        .to_string();
+    assert!(trail.contains("suggested as a duplicate"), "{trail}");
     a.goto(&format!("{base}/duplicates")).await;
     a.wait_for(".dup-pair").await;
     a.script(&format!(

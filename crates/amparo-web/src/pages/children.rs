@@ -362,7 +362,7 @@ async fn build_child(
                     let other_name = match Uuid::parse_str(other) {
                         Ok(oid) => match state.store.get(oid).await? {
                             Some(o) if can_see(viewer, &o.scope(), &o.data) => {
-                                title(redact(viewer, o.kind, o.to_json()).value())
+                                title(shown(state, &page.auth, &o).await?.value())
                             }
                             _ => continue,
                         },

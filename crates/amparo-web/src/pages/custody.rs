@@ -263,7 +263,7 @@ async fn build_poster(state: &AppState, page: &Page, id: &str) -> Result<PosterP
         }
         if let Some(p) = state.store.get(rest.person_id).await? {
             if can_see(&page.auth.viewer, &p.scope(), &p.data) {
-                let pv = redact(&page.auth.viewer, Kind::Person, p.to_json());
+                let pv = crate::records::shown(state, &page.auth, &p).await?;
                 let variants: Vec<String> = view::names(t, pv.value())
                     .into_iter()
                     .map(|n| n.text)
@@ -361,13 +361,20 @@ async fn visits_page(
         Err(e) => return error_page(page.c, e.into()),
     };
     let t = page.c.t.clone();
-    let visits = visits
-        .into_iter()
+    let recent: Vec<&amparo_store::StoredRecord> = visits
+        .iter()
         .rev()
-        .take(50)
         .filter(|v| can_see(&page.auth.viewer, &v.scope(), &v.data))
-        .map(|v| {
-            let r = redact(&page.auth.viewer, Kind::Visit, v.to_json());
+        .take(50)
+        .collect();
+    let revealed = match crate::records::reveal(state, &page.auth, &recent, "visitor log").await {
+        Ok(r) => r,
+        Err(e) => return error_page(page.c, e),
+    };
+    let visits = recent
+        .into_iter()
+        .zip(revealed)
+        .map(|(v, r)| {
             let visitor = r.value().get("visitor").cloned().unwrap_or(json!({}));
             Item {
                 id: v.id.to_string(),
@@ -721,7 +728,10 @@ async fn restrictions_page(state: &AppState, page: Page, error: String) -> Respo
         };
         let person = match state.store.get(r.person_id).await {
             Ok(Some(p)) if can_see(&page.auth.viewer, &p.scope(), &p.data) => {
-                title(redact(&page.auth.viewer, Kind::Person, p.to_json()).value())
+                match crate::records::shown(state, &page.auth, &p).await {
+                    Ok(v) => title(v.value()),
+                    Err(e) => return error_page(page.c, e),
+                }
             }
             _ => continue,
         };

@@ -4,8 +4,7 @@ use super::view::{s, title, Item, STATUSES};
 use super::{render, Chrome, Page};
 use crate::error::ApiError;
 use crate::state::AppState;
-use amparo_domain::audit::{Action, NewEntry};
-use amparo_domain::policy::{can_see, redact, Redacted, Sensitivity};
+use amparo_domain::policy::{can_see, Redacted, Sensitivity};
 use amparo_domain::records::Kind;
 use amparo_store::{ListQuery, StoredRecord};
 use askama::Template;
@@ -80,26 +79,14 @@ pub(crate) async fn fetch(
     q: &ListQuery,
 ) -> Result<(Vec<(StoredRecord, Redacted)>, i64), ApiError> {
     let result = state.store.list(q).await?;
-    let mut out = Vec::new();
-    let mut reads = Vec::new();
-    for rec in result.items {
-        if !can_see(&page.auth.viewer, &rec.scope(), &rec.data) {
-            continue;
-        }
-        let r = redact(&page.auth.viewer, rec.kind, rec.to_json());
-        if r.is_sensitive() {
-            reads.push(NewEntry {
-                actor: page.auth.user.username.clone(),
-                action: Action::Read,
-                record_kind: Some(rec.kind.as_str().into()),
-                record_id: Some(rec.id.to_string()),
-                summary: "shown in a page".into(),
-            });
-        }
-        out.push((rec, r));
-    }
-    state.store.audit_reads(reads).await?;
-    Ok((out, result.total))
+    let visible: Vec<StoredRecord> = result
+        .items
+        .into_iter()
+        .filter(|rec| can_see(&page.auth.viewer, &rec.scope(), &rec.data))
+        .collect();
+    let refs: Vec<&StoredRecord> = visible.iter().collect();
+    let shown = crate::records::reveal(state, &page.auth, &refs, "shown in a page").await?;
+    Ok((visible.into_iter().zip(shown).collect(), result.total))
 }
 
 const AGE_BANDS: [(u32, u32, &str); 5] = [
@@ -223,20 +210,10 @@ async fn build(state: &AppState, page: &Page) -> Result<DashboardPage, ApiError>
                 .push(s(r.value(), "kind").replace('_', " "));
         }
     }
-    let mut reads = Vec::new();
     for (child, kinds) in by_child {
         if let Some(rec) = state.store.get(child).await? {
             if can_see(&page.auth.viewer, &rec.scope(), &rec.data) {
-                let r = redact(&page.auth.viewer, rec.kind, rec.to_json());
-                if r.is_sensitive() {
-                    reads.push(NewEntry {
-                        actor: page.auth.user.username.clone(),
-                        action: Action::Read,
-                        record_kind: Some("child".into()),
-                        record_id: Some(child.to_string()),
-                        summary: "shown in a page".into(),
-                    });
-                }
+                let r = crate::records::shown(state, &page.auth, &rec).await?;
                 flagged.push(Item {
                     id: child.to_string(),
                     label: title(r.value()),
@@ -245,7 +222,6 @@ async fn build(state: &AppState, page: &Page) -> Result<DashboardPage, ApiError>
             }
         }
     }
-    state.store.audit_reads(reads).await?;
     flagged.sort_by(|a, b| a.label.cmp(&b.label));
     let mut recent_q = children.clone();
     recent_q.recent_first = true;

@@ -1,16 +1,15 @@
 //! The duplicates page: pairs side by side with the reasons; merge and undo.
 use super::children::Row;
 use super::view::{self, s, title, Item};
-use super::{form_fields, message, render, Chrome, Page};
+use super::{error_page, form_fields, message, render, Chrome, Page};
 use crate::duplicates::{find, merge_children, unmerge_child, MergeInput};
 use crate::error::ApiError;
 use crate::state::AppState;
-use amparo_domain::policy::{redact, Capability};
+use amparo_domain::policy::Capability;
 use amparo_domain::records::Kind;
 use askama::Template;
 use axum::extract::rejection::FormRejection;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Form;
 use serde_json::Value;
@@ -88,32 +87,27 @@ async fn show(state: &AppState, page: Page, notice: String, error: String) -> Re
         .collect();
     let mut q = crate::custody::scoped(&page.auth, Kind::Child);
     q.status = Some("merged".into());
-    let merged = match state.store.list(&q).await {
-        Ok(p) => p
-            .items
-            .iter()
-            .map(|rec| {
-                let v = redact(&page.auth.viewer, Kind::Child, rec.to_json());
+    let merged = match super::dashboard::fetch(state, &page, &q).await {
+        Ok((rows, _)) => {
+            let mut merged = Vec::new();
+            for (rec, v) in rows {
                 let into = s(v.value(), "merged_into").to_string();
-                let into_label = children
-                    .iter()
-                    .find(|c| c.id.to_string() == into)
-                    .map(|c| title(redact(&page.auth.viewer, Kind::Child, c.to_json()).value()))
-                    .unwrap_or(into);
-                Item {
+                let into_label = match children.iter().find(|c| c.id.to_string() == into) {
+                    Some(c) => match crate::records::shown(state, &page.auth, c).await {
+                        Ok(r) => title(r.value()),
+                        Err(e) => return error_page(page.c, e),
+                    },
+                    None => into,
+                };
+                merged.push(Item {
                     id: rec.id.to_string(),
                     label: title(v.value()),
                     extra: format!("→ {into_label}"),
-                }
-            })
-            .collect(),
-        Err(e) => {
-            return message(
-                page.c,
-                StatusCode::INTERNAL_SERVER_ERROR,
-                ApiError::from(e).detail,
-            )
+                });
+            }
+            merged
         }
+        Err(e) => return error_page(page.c, e),
     };
     let can_write = page.auth.viewer.has(Capability::CaseWrite);
     render(&DuplicatesPage {

@@ -7,7 +7,7 @@ use super::{error_page, form_fields, message, render, Chrome, Page};
 use crate::error::ApiError;
 use crate::records::{actor, ctx, shown, visible};
 use crate::state::AppState;
-use amparo_domain::policy::{can_see, field_sensitivity, redact, Capability};
+use amparo_domain::policy::{can_see, field_sensitivity, Capability};
 use amparo_domain::records::{Allegation, CarePlan, Evidence, Kind, Person, Record};
 use askama::Template;
 use axum::extract::rejection::FormRejection;
@@ -180,9 +180,9 @@ struct AllegationPage {
 
 async fn name_of(state: &AppState, page: &Page, id: Uuid) -> Result<Option<String>, ApiError> {
     Ok(match state.store.get(id).await? {
-        Some(r) if can_see(&page.auth.viewer, &r.scope(), &r.data) => Some(title(
-            redact(&page.auth.viewer, r.kind, r.to_json()).value(),
-        )),
+        Some(r) if can_see(&page.auth.viewer, &r.scope(), &r.data) => {
+            Some(title(shown(state, &page.auth, &r).await?.value()))
+        }
         _ => None,
     })
 }
@@ -437,9 +437,7 @@ async fn care_page(
             .find(|p| can_see(&page.auth.viewer, &p.scope(), &p.data));
         let (value, version) = match &plan {
             Some(p) => (
-                redact(&page.auth.viewer, Kind::CarePlan, p.to_json())
-                    .value()
-                    .clone(),
+                shown(state, &page.auth, p).await?.value().clone(),
                 p.version,
             ),
             None => (json!({}), 0),
