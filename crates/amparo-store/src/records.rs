@@ -571,31 +571,26 @@ impl Store {
         rec: T,
     ) -> Result<(StoredRecord, bool), StoreError> {
         let mut tx = self.begin_write().await?;
-        let existing: Option<String> = sqlx::query_scalar(
+        if let Some(rec) = tx.keyed(&actor.username, key).await? {
+            return Ok((rec, false));
+        }
+        let owner = actor.username.clone();
+        let stored = tx.create_keyed(actor, &owner, key, rec).await?;
+        tx.commit().await?;
+        Ok((stored, true))
+    }
+
+    /// The record created under `key` by `owner` (a user, or a whole agency for
+    /// imports), if any.
+    pub async fn keyed(&self, owner: &str, key: &str) -> Result<Option<Uuid>, StoreError> {
+        let id: Option<String> = sqlx::query_scalar(
             "SELECT record_id FROM idempotency_keys WHERE idem_key = $1 AND username = $2",
         )
         .bind(key.to_string())
-        .bind(actor.username.clone())
-        .fetch_optional(&mut *tx.tx)
+        .bind(owner.to_string())
+        .fetch_optional(&self.pool)
         .await?;
-        if let Some(id) = existing {
-            let rec = load(&mut tx, parse_uuid(&id)?)
-                .await?
-                .ok_or(StoreError::NotFound)?;
-            return Ok((rec, false));
-        }
-        let stored = create_in(&mut tx, actor, rec).await?;
-        sqlx::query(
-            "INSERT INTO idempotency_keys (idem_key, username, record_id, created_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(key.to_string())
-        .bind(actor.username.clone())
-        .bind(stored.id.to_string())
-        .bind(tx.now.to_rfc3339())
-        .execute(&mut *tx.tx)
-        .await?;
-        tx.commit().await?;
-        Ok((stored, true))
+        id.map(|i| parse_uuid(&i)).transpose()
     }
 
     /// The child of an operation wearing this wristband, if any.
@@ -645,6 +640,44 @@ impl Store {
 impl WriteTx<'_> {
     pub async fn get(&mut self, id: Uuid) -> Result<Option<StoredRecord>, StoreError> {
         load(self, id).await
+    }
+    /// The record created under `key` by `owner`, as this transaction sees it.
+    pub async fn keyed(
+        &mut self,
+        owner: &str,
+        key: &str,
+    ) -> Result<Option<StoredRecord>, StoreError> {
+        let existing: Option<String> = sqlx::query_scalar(
+            "SELECT record_id FROM idempotency_keys WHERE idem_key = $1 AND username = $2",
+        )
+        .bind(key.to_string())
+        .bind(owner.to_string())
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        match existing {
+            Some(id) => load(self, parse_uuid(&id)?).await,
+            None => Ok(None),
+        }
+    }
+    /// Create a record and remember it under `key` for `owner`.
+    pub async fn create_keyed<T: Record>(
+        &mut self,
+        actor: &Actor,
+        owner: &str,
+        key: &str,
+        rec: T,
+    ) -> Result<StoredRecord, StoreError> {
+        let stored = create_in(self, actor, rec).await?;
+        sqlx::query(
+            "INSERT INTO idempotency_keys (idem_key, username, record_id, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(key.to_string())
+        .bind(owner.to_string())
+        .bind(stored.id.to_string())
+        .bind(self.now.to_rfc3339())
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(stored)
     }
     pub async fn create<T: Record>(
         &mut self,

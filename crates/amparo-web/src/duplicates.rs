@@ -5,17 +5,15 @@ use crate::body::{json_value, typed};
 use crate::error::{ApiError, ApiResult};
 use crate::records::{actor, ctx, require, visible};
 use crate::state::AppState;
-use amparo_domain::birth::Birth;
 use amparo_domain::policy::{can_see, Capability, Sensitivity};
 use amparo_domain::records::{Child, ChildStatus, Kind, Record};
-use amparo_match::link::{explain, link, BirthParts, Person};
+use amparo_match::link::{explain, link, Person};
 use amparo_store::StoredRecord;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chrono::Datelike;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -23,60 +21,7 @@ use uuid::Uuid;
 
 fn person_of(rec: &StoredRecord) -> Option<Person> {
     let child: Child = rec.typed().ok()?;
-    let first = child
-        .names
-        .iter()
-        .find(|n| n.kind == amparo_domain::names::NameKind::AsGiven)
-        .or(child.names.first());
-    let other_names = child
-        .names
-        .iter()
-        .flat_map(|n| [n.given.as_ref(), n.family.as_ref()])
-        .flatten()
-        .map(|t| t.to_string())
-        .collect();
-    let birth = match child.birth {
-        Birth::Exact { date } => BirthParts {
-            year: Some(date.year()),
-            month: Some(date.month()),
-            day: Some(date.day()),
-            approximate: false,
-            digits: date.format("%Y%m%d").to_string().as_bytes().try_into().ok(),
-        },
-        Birth::YearMonth { year, month } => BirthParts {
-            year: Some(year),
-            month: Some(month),
-            ..Default::default()
-        },
-        Birth::Year { year } => BirthParts {
-            year: Some(year),
-            ..Default::default()
-        },
-        Birth::EstimatedAge { age, at } => BirthParts {
-            year: Some(at.year() - age as i32),
-            approximate: true,
-            ..Default::default()
-        },
-        Birth::Unknown => BirthParts::default(),
-    };
-    Some(Person {
-        id: rec.id.to_string(),
-        given: first
-            .and_then(|n| n.given.as_ref())
-            .map(|g| g.to_string())
-            .unwrap_or_default(),
-        family: first
-            .and_then(|n| n.family.as_ref())
-            .map(|f| f.to_string())
-            .unwrap_or_default(),
-        other_names,
-        sex: match child.sex {
-            amparo_domain::records::Sex::Female => Some('f'),
-            amparo_domain::records::Sex::Male => Some('m'),
-            amparo_domain::records::Sex::Unknown => None,
-        },
-        birth,
-    })
+    Some(amparo_io::person_of(&rec.id.to_string(), &child))
 }
 
 /// Candidate pairs among the children the viewer may see, best first.
