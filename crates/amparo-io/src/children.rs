@@ -15,17 +15,42 @@ use uuid::Uuid;
 pub const FIELDS: &[(&str, &[&str])] = &[
     (
         "wristband",
-        &["pulsera", "wristband", "brazalete", "numero_pulsera", "no_pulsera", "band"],
+        &[
+            "pulsera",
+            "wristband",
+            "brazalete",
+            "numero_pulsera",
+            "no_pulsera",
+            "band",
+        ],
     ),
     (
         "given_name",
-        &["nombre", "nombres", "given_name", "given", "first_name", "primer_nombre", "name"],
+        &[
+            "nombre",
+            "nombres",
+            "given_name",
+            "given",
+            "first_name",
+            "primer_nombre",
+            "name",
+        ],
     ),
     (
         "family_name",
-        &["apellido", "apellidos", "family_name", "family", "surname", "last_name"],
+        &[
+            "apellido",
+            "apellidos",
+            "family_name",
+            "family",
+            "surname",
+            "last_name",
+        ],
     ),
-    ("other_names", &["otros_nombres", "other_names", "alias", "apodo"]),
+    (
+        "other_names",
+        &["otros_nombres", "other_names", "alias", "apodo"],
+    ),
     ("sex", &["sexo", "sex", "genero", "gender"]),
     (
         "birth_date",
@@ -39,8 +64,14 @@ pub const FIELDS: &[(&str, &[&str])] = &[
             "birth",
         ],
     ),
-    ("age", &["edad", "age", "edad_aproximada", "approximate_age"]),
-    ("languages", &["idioma", "idiomas", "lengua", "language", "languages"]),
+    (
+        "age",
+        &["edad", "age", "edad_aproximada", "approximate_age"],
+    ),
+    (
+        "languages",
+        &["idioma", "idiomas", "lengua", "language", "languages"],
+    ),
     ("nationality", &["nacionalidad", "nationality"]),
 ];
 
@@ -100,7 +131,10 @@ impl Mapping {
 fn fold_header(h: &str) -> String {
     let last = h.rsplit(['/', ':']).next().unwrap_or(h);
     let mut out = String::new();
-    for w in amparo_match::fold(last).split(' ').filter(|w| !w.is_empty()) {
+    for w in amparo_match::fold(last)
+        .split(' ')
+        .filter(|w| !w.is_empty())
+    {
         if !out.is_empty() {
             out.push('_');
         }
@@ -111,7 +145,10 @@ fn fold_header(h: &str) -> String {
 
 /// Recognise the columns; `explicit` maps a column name to a field name
 /// (`--map "Nombre del niño=given_name"`). An unknown field or column is an error.
-pub fn map_columns(headers: &[String], explicit: &[(String, String)]) -> Result<Mapping, Vec<Problem>> {
+pub fn map_columns(
+    headers: &[String],
+    explicit: &[(String, String)],
+) -> Result<Mapping, Vec<Problem>> {
     let mut problems = Vec::new();
     let mut fields = BTreeMap::new();
     let file_problem = |message: String| Problem {
@@ -124,7 +161,11 @@ pub fn map_columns(headers: &[String], explicit: &[(String, String)]) -> Result<
         if !FIELDS.iter().any(|(f, _)| f == field) {
             problems.push(file_problem(format!(
                 "'{field}' is not a field that can be imported: use one of {}",
-                FIELDS.iter().map(|(f, _)| *f).collect::<Vec<_>>().join(", ")
+                FIELDS
+                    .iter()
+                    .map(|(f, _)| *f)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )));
             continue;
         }
@@ -243,7 +284,7 @@ pub fn check(table: &Table, mapping: &Mapping, operation: Uuid, today: NaiveDate
     for (row, cells) in &table.rows {
         let row = *row;
         let mut problems = Vec::new();
-        let mut problem = |field: &str, value: &str, message: String| {
+        let push = |problems: &mut Vec<Problem>, field: &str, value: &str, message: String| {
             problems.push(Problem {
                 row,
                 column: mapping.column(field),
@@ -254,7 +295,8 @@ pub fn check(table: &Table, mapping: &Mapping, operation: Uuid, today: NaiveDate
         let get = |f: &str| mapping.cell(cells, f).trim().to_string();
         let (wristband, given, family) = (get("wristband"), get("given_name"), get("family_name"));
         if wristband.is_empty() && given.is_empty() && family.is_empty() {
-            problem(
+            push(
+                &mut problems,
                 "given_name",
                 "",
                 "the row has neither a name nor a wristband: write at least one".into(),
@@ -263,7 +305,7 @@ pub fn check(table: &Table, mapping: &Mapping, operation: Uuid, today: NaiveDate
         let sex = match parse_sex(&get("sex")) {
             Ok(s) => s,
             Err(m) => {
-                problem("sex", &get("sex"), m);
+                push(&mut problems, "sex", &get("sex"), m);
                 "unknown"
             }
         };
@@ -278,7 +320,12 @@ pub fn check(table: &Table, mapping: &Mapping, operation: Uuid, today: NaiveDate
                     birth = b;
                 }
                 Ok(b) => birth = b,
-                Err(m) => problem("birth_date", &birth_text, trim_quote(&m, &birth_text)),
+                Err(m) => push(
+                    &mut problems,
+                    "birth_date",
+                    &birth_text,
+                    trim_quote(&m, &birth_text),
+                ),
             }
         } else if !age_text.is_empty() {
             let plain = age_text
@@ -290,11 +337,16 @@ pub fn check(table: &Table, mapping: &Mapping, operation: Uuid, today: NaiveDate
                     birth = Birth::EstimatedAge { age, at: today };
                     birth_key = format!("age:{age}");
                     if let Err(e) = birth.validate(today) {
-                        let m = e.0.into_iter().map(|f| f.message).collect::<Vec<_>>().join("; ");
-                        problem("age", &age_text, m);
+                        let m =
+                            e.0.into_iter()
+                                .map(|f| f.message)
+                                .collect::<Vec<_>>()
+                                .join("; ");
+                        push(&mut problems, "age", &age_text, m);
                     }
                 }
-                Err(_) => problem(
+                Err(_) => push(
+                    &mut problems,
                     "age",
                     &age_text,
                     "write the age in whole years, such as 7".into(),
@@ -302,18 +354,26 @@ pub fn check(table: &Table, mapping: &Mapping, operation: Uuid, today: NaiveDate
             }
         }
         let mut languages = Vec::new();
-        for l in get("languages").split([',', ';', '/']).map(str::trim).filter(|l| !l.is_empty()) {
+        for l in get("languages")
+            .split([',', ';', '/'])
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+        {
             match parse_language(l) {
                 Ok(code) if !languages.contains(&code) => languages.push(code),
                 Ok(_) => {}
-                Err(m) => problem("languages", l, m),
+                Err(m) => push(&mut problems, "languages", l, m),
             }
         }
         let mut nationalities = Vec::new();
-        for n in get("nationality").split([',', ';', '/']).map(str::trim).filter(|n| !n.is_empty()) {
+        for n in get("nationality")
+            .split([',', ';', '/'])
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+        {
             match amparo_domain::country::Country::parse(n) {
                 Ok(c) => nationalities.push(c.as_str().to_string()),
-                Err(m) => problem("nationality", n, m),
+                Err(m) => push(&mut problems, "nationality", n, m),
             }
         }
         let mut names = Vec::new();
@@ -328,7 +388,11 @@ pub fn check(table: &Table, mapping: &Mapping, operation: Uuid, today: NaiveDate
             n.insert("kind".into(), json!("as_given"));
             names.push(Value::Object(n));
         }
-        for other in get("other_names").split(';').map(str::trim).filter(|o| !o.is_empty()) {
+        for other in get("other_names")
+            .split(';')
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+        {
             names.push(json!({"given": other, "kind": "alias"}));
         }
         let mut value = json!({
@@ -350,20 +414,35 @@ pub fn check(table: &Table, mapping: &Mapping, operation: Uuid, today: NaiveDate
                 Err(e) => {
                     for f in e.0 {
                         let field = field_of(&f.field);
+                        // One problem per column: this one was said already.
+                        if problems.iter().any(|p| p.column == mapping.column(field)) {
+                            continue;
+                        }
                         let v = get(field);
-                        problem(field, &v, f.message);
+                        problems.push(Problem {
+                            row,
+                            column: mapping.column(field),
+                            value: v,
+                            message: f.message,
+                        });
                     }
                     None
                 }
             },
             Err(e) => {
-                problem("given_name", "", format!("the row cannot be read: {e}"));
+                push(
+                    &mut problems,
+                    "given_name",
+                    "",
+                    format!("the row cannot be read: {e}"),
+                );
                 None
             }
         };
         if !wristband.is_empty() {
             if let Some(first) = seen_bands.get(&wristband) {
-                problem(
+                push(
+                    &mut problems,
                     "wristband",
                     &wristband,
                     format!("row {first} has the same wristband: each child wears a different one"),
@@ -437,7 +516,11 @@ fn recognition_key(operation: Uuid, child: &Child, birth_key: &str) -> String {
         "{operation}|{}|{:?}|{birth}|{}",
         names.join(";"),
         child.sex,
-        child.wristband.as_ref().map(|w| w.to_string()).unwrap_or_default()
+        child
+            .wristband
+            .as_ref()
+            .map(|w| w.to_string())
+            .unwrap_or_default()
     );
     format!("import:{}", amparo_store::sha256_hex(text.as_bytes()))
 }
@@ -449,7 +532,11 @@ pub fn rejected_csv(table: &Table, checked: &Checked) -> String {
     let mut header = table.headers.clone();
     header.push("problems".into());
     let _ = w.write_record(&header);
-    for (row, cells) in table.rows.iter().filter(|(r, _)| checked.bad_rows.contains(r)) {
+    for (row, cells) in table
+        .rows
+        .iter()
+        .filter(|(r, _)| checked.bad_rows.contains(r))
+    {
         let mut out = cells.clone();
         out.resize(table.headers.len(), String::new());
         let said: Vec<String> = checked
@@ -482,10 +569,12 @@ mod tests {
 
     #[test]
     fn spanish_columns_and_dates_people_type() {
-        let (m, c) = run("Nombre,Apellidos,Fecha de nacimiento,Sexo,Pulsera,Idioma,Otra cosa\n\
+        let (m, c) = run(
+            "Nombre,Apellidos,Fecha de nacimiento,Sexo,Pulsera,Idioma,Otra cosa\n\
              Ana,Pérez,31/12/2015,F,P-1,español\n\
              Luis,Gómez,2014,masculino,P-2,\"es, yiddish\"\n\
-             Rut,Weiss,about 7,,P-3,\n");
+             Rut,Weiss,about 7,,P-3,\n",
+        );
         assert_eq!(m.ignored, vec!["Otra cosa"]);
         assert!(c.problems.is_empty(), "{:?}", c.problems);
         assert_eq!(c.good.len(), 3);
@@ -498,8 +587,15 @@ mod tests {
         assert_eq!(c.good.len(), 1);
         assert_eq!(c.bad_rows, vec![3]);
         let p = &c.problems[0];
-        assert_eq!((p.row, p.column.as_str(), p.value.as_str()), (3, "fecha_nacimiento", "31/02/2015"));
-        assert!(p.to_string().starts_with("row 3, fecha_nacimiento '31/02/2015': no such date"), "{p}");
+        assert_eq!(
+            (p.row, p.column.as_str(), p.value.as_str()),
+            (3, "fecha_nacimiento", "31/02/2015")
+        );
+        assert!(
+            p.to_string()
+                .starts_with("row 3, fecha_nacimiento '31/02/2015': no such date"),
+            "{p}"
+        );
     }
 
     #[test]
@@ -513,7 +609,14 @@ mod tests {
         let t = read("Kind name,Years\nAna,7\n".as_bytes()).unwrap();
         let e = map_columns(&t.headers, &[]).unwrap_err();
         assert!(e[0].message.contains("Kind name"), "{}", e[0].message);
-        let m = map_columns(&t.headers, &[("Kind name".into(), "given_name".into()), ("Years".into(), "age".into())]).unwrap();
+        let m = map_columns(
+            &t.headers,
+            &[
+                ("Kind name".into(), "given_name".into()),
+                ("Years".into(), "age".into()),
+            ],
+        )
+        .unwrap();
         let c = check(&t, &m, Uuid::nil(), today());
         assert_eq!(c.good.len(), 1);
         let e = map_columns(&t.headers, &[("Kind name".into(), "nickname".into())]).unwrap_err();
@@ -539,6 +642,9 @@ mod tests {
         let m = map_columns(&t.headers, &[]).unwrap();
         let c = check(&t, &m, Uuid::nil(), today());
         let out = rejected_csv(&t, &c);
-        assert!(out.starts_with("nombre,fecha_nacimiento,problems\nLuis,31/02/2015,\"row 3"), "{out}");
+        assert!(
+            out.starts_with("nombre,fecha_nacimiento,problems\nLuis,31/02/2015,\"row 3"),
+            "{out}"
+        );
     }
 }

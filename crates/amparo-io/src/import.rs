@@ -81,7 +81,10 @@ impl std::fmt::Display for ImportError {
             ImportError::File(p) => write!(
                 f,
                 "{}",
-                p.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n")
+                p.iter()
+                    .map(|p| p.to_string())
+                    .collect::<Vec<_>>()
+                    .join("\n")
             ),
             ImportError::NoOperation => write!(f, "no such operation in your agency"),
             ImportError::Store(e) => write!(f, "{e}"),

@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod children;
+pub mod export;
 pub mod import;
 pub mod table;
 

@@ -101,8 +101,8 @@ fn decode_text(bytes: &[u8]) -> String {
 fn cp1252(b: u8) -> char {
     const HIGH: [char; 32] = [
         '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž',
-        '\u{8f}', '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ',
-        '\u{9d}', 'ž', 'Ÿ',
+        '\u{8f}', '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}',
+        'ž', 'Ÿ',
     ];
     match b {
         0x80..=0x9F => HIGH[(b - 0x80) as usize],
@@ -121,8 +121,11 @@ fn guess_delimiter(text: &str) -> u8 {
 }
 
 fn read_xlsx(bytes: &[u8]) -> Result<Table, String> {
-    let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes.to_vec()))
-        .map_err(|_| "the file looks like a spreadsheet but cannot be opened: save it again as XLSX or CSV".to_string())?;
+    let mut book =
+        calamine::open_workbook_auto_from_rs(Cursor::new(bytes.to_vec())).map_err(|_| {
+            "the file looks like a spreadsheet but cannot be opened: save it again as XLSX or CSV"
+                .to_string()
+        })?;
     let range = book
         .worksheet_range_at(0)
         .ok_or_else(|| "the spreadsheet has no sheets".to_string())?
@@ -189,7 +192,10 @@ mod tests {
         assert_eq!(t.headers, vec!["nombre", "apellido"]);
         assert_eq!(t.rows.len(), 2);
         assert_eq!(t.rows[0].0, 2);
-        assert_eq!(t.rows[1], (5, vec!["Luis".to_string(), "Gómez".to_string()]));
+        assert_eq!(
+            t.rows[1],
+            (5, vec!["Luis".to_string(), "Gómez".to_string()])
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 mod body;
 mod custody;
+mod dataio;
 mod duplicates;
 pub mod error;
 pub mod i18n;
@@ -74,6 +75,11 @@ pub fn app(state: AppState) -> Router {
         .route("/users/{id}/enable", post(users::enable))
         .route("/audit", get(audit::list))
         .route("/intake", post(intake::intake))
+        .route(
+            "/operations/{id}/imports",
+            post(dataio::import_api).layer(DefaultBodyLimit::max(amparo_io::table::MAX_FILE)),
+        )
+        .route("/operations/{id}/children/export", get(dataio::export_api))
         .route(
             "/children/{id}/photo",
             get(intake::get_photo)

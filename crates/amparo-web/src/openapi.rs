@@ -242,6 +242,31 @@ fn action_paths(paths: &mut serde_json::Map<String, Value>) {
     intake["parameters"] =
         json!([{"name": "Idempotency-Key", "in": "header", "schema": s("string")}]);
     paths.insert("/api/v1/intake".into(), json!({"post": intake}));
+    let mut import = with_id(
+        json!({"summary": "Import children from a CSV or XLSX file (the body). mode=dry_run (default) checks every row and writes nothing; all_or_nothing writes every row or none (422 listing each row's problems); good_rows writes the good rows and returns the others as rejected_csv. Rows imported before are recognised, not repeated",
+        "requestBody": {"required": true, "content": {"text/csv": {}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}},
+        "responses": errors({let mut m = serde_json::Map::new(); m.insert("200".into(), ok(json!({"type":"object"}))); m.insert("201".into(), ok(json!({"type":"object"}))); m}, &["400","401","403","404","413","422"])}),
+    );
+    if let Some(params) = import["parameters"].as_array_mut() {
+        params.push(json!({"name": "mode", "in": "query", "schema": en(&["dry_run", "all_or_nothing", "good_rows"])}));
+        params.push(json!({"name": "map", "in": "query", "schema": s("string"), "description": "COLUMN=FIELD for a column not recognised by name (repeatable)"}));
+    }
+    paths.insert(
+        "/api/v1/operations/{id}/imports".into(),
+        json!({"post": import}),
+    );
+    let mut export = with_id(
+        json!({"summary": "The operation's children as the caller may see them (redacted; every read audited)",
+        "responses": {"200": {"description": "file", "content": {"text/csv": {}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}, "application/json": {}}}, "400": problem(), "401": problem(), "404": problem()}}),
+    );
+    if let Some(params) = export["parameters"].as_array_mut() {
+        params
+            .push(json!({"name": "format", "in": "query", "schema": en(&["csv", "xlsx", "json"])}));
+    }
+    paths.insert(
+        "/api/v1/operations/{id}/children/export".into(),
+        json!({"get": export}),
+    );
     paths.insert("/api/v1/children/{id}/photo".into(), json!({
         "get": with_id(json!({"summary": "A child's photo (identity; audited)", "responses": {"200": {"description": "image", "content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}}, "401": problem(), "404": problem()}})),
         "put": with_id(json!({"summary": "Set a child's photo (JPEG, PNG or WebP, at most 5 MiB)",

@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod demo;
+mod import;
 mod link;
 
 use amparo_domain::policy::Role;
@@ -70,6 +71,9 @@ enum Command {
         #[arg(long = "map")]
         map: Vec<String>,
     },
+    /// Bring records in from a spreadsheet.
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Make a consistent copy of the SQLite database while the server runs.
     Backup {
         /// The file to write (must not exist).
@@ -114,6 +118,37 @@ enum UserCommand {
     Passwd {
         #[arg(long)]
         username: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Children of an operation from a CSV or XLSX file (columns such as nombre,
+    /// apellido, fecha_nacimiento, edad, sexo, pulsera, idioma, or their English names).
+    /// Every row is checked first; with any problem nothing is imported.
+    Children {
+        /// The operation the children were taken into care in.
+        #[arg(long)]
+        operation: Uuid,
+        /// The .csv or .xlsx file.
+        file: PathBuf,
+        /// A column that is not recognised by name: COLUMN=FIELD (repeatable), fields
+        /// are wristband, given_name, family_name, other_names, sex, birth_date, age,
+        /// languages, nationality.
+        #[arg(long = "map")]
+        map: Vec<String>,
+        /// Check every row and report; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Import the good rows even if others have problems.
+        #[arg(long, requires = "rejected")]
+        good_rows: bool,
+        /// With --good-rows: where to write the rows left out, with their problems.
+        #[arg(long)]
+        rejected: Option<PathBuf>,
+        /// The user the import is recorded as (default: the console operator).
+        #[arg(long = "as")]
+        user: Option<String>,
     },
 }
 
@@ -351,6 +386,35 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
                 map,
             })?;
             eprintln!("{summary}");
+        }
+        Command::Import(ImportCommand::Children {
+            operation,
+            file,
+            map,
+            dry_run,
+            good_rows,
+            rejected,
+            user,
+        }) => {
+            let store = open(&cli).await?;
+            let (text, ok) = import::run(
+                &store,
+                import::ImportArgs {
+                    operation: *operation,
+                    file,
+                    map,
+                    dry_run: *dry_run,
+                    good_rows: *good_rows,
+                    rejected: rejected.as_deref(),
+                    user: user.as_deref(),
+                },
+            )
+            .await?;
+            println!("{text}");
+            store.close().await;
+            if !ok {
+                return Ok(ExitCode::from(1));
+            }
         }
         Command::Migrate => {
             let store = open(&cli).await?;

@@ -174,17 +174,13 @@ impl Server {
     }
 
     /// Add a user by the CLI and return an API client holding a bearer token.
+    /// `role` may name several roles separated by `+` (caseworker+investigator).
     pub fn user(&self, username: &str, role: &str, agency: &str, facilities: &[&str]) -> Api {
-        let mut args = vec![
-            "user",
-            "add",
-            "--username",
-            username,
-            "--role",
-            role,
-            "--agency",
-            agency,
-        ];
+        let mut args = vec!["user", "add", "--username", username, "--agency", agency];
+        for r in role.split('+') {
+            args.push("--role");
+            args.push(r);
+        }
         for f in facilities {
             args.push("--facility");
             args.push(f);
