@@ -476,9 +476,27 @@ impl Store {
         agency: Uuid,
         id: Uuid,
     ) -> Result<Vec<StoredRecord>, StoreError> {
+        self.records_mentioning(agency, &[Kind::Relationship, Kind::Household], id)
+            .await
+    }
+
+    /// Records of these kinds whose data holds `id` anywhere (in a list of children,
+    /// of victims...), oldest first.
+    pub async fn records_mentioning(
+        &self,
+        agency: Uuid,
+        kinds: &[Kind],
+        id: Uuid,
+    ) -> Result<Vec<StoredRecord>, StoreError> {
+        let kinds: Vec<String> = kinds.iter().map(|k| format!("'{}'", k.as_str())).collect();
+        if kinds.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Kind names are our own constants, never user input.
         let sql = format!(
             "SELECT {RECORD_COLUMNS} FROM records WHERE agency_id = $1 \
-             AND kind IN ('relationship', 'household') AND data LIKE $2 ORDER BY created_at"
+             AND kind IN ({}) AND data LIKE $2 ORDER BY created_at",
+            kinds.join(", ")
         );
         let rows = sqlx::query(&sql)
             .bind(agency.to_string())

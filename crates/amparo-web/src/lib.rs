@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod auth;
 mod body;
+mod casefile;
 mod custody;
 mod dataio;
 mod duplicates;
@@ -80,6 +81,7 @@ pub fn app(state: AppState) -> Router {
             post(dataio::import_api).layer(DefaultBodyLimit::max(amparo_io::table::MAX_FILE)),
         )
         .route("/operations/{id}/children/export", get(dataio::export_api))
+        .route("/children/{id}/case-file", get(casefile::api))
         .route(
             "/children/{id}/photo",
             get(intake::get_photo)

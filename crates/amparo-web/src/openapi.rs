@@ -267,6 +267,17 @@ fn action_paths(paths: &mut serde_json::Map<String, Value>) {
         "/api/v1/operations/{id}/children/export".into(),
         json!({"get": export}),
     );
+    let mut case_file = with_id(
+        json!({"summary": "The child's case file as PDF: identity, placements with legal basis, risk flags, welfare checks, incidents, tasks, and (for investigators) allegations and the evidence manifest; every page footed with the case number, who printed it and when, and the audit-chain position. Every record printed is an audited read",
+        "responses": {"200": {"description": "PDF", "content": {"application/pdf": {}}}, "400": problem(), "401": problem(), "404": problem()}}),
+    );
+    if let Some(params) = case_file["parameters"].as_array_mut() {
+        params.push(json!({"name": "lang", "in": "query", "schema": en(&["es", "en"])}));
+    }
+    paths.insert(
+        "/api/v1/children/{id}/case-file".into(),
+        json!({"get": case_file}),
+    );
     paths.insert("/api/v1/children/{id}/photo".into(), json!({
         "get": with_id(json!({"summary": "A child's photo (identity; audited)", "responses": {"200": {"description": "image", "content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}}, "401": problem(), "404": problem()}})),
         "put": with_id(json!({"summary": "Set a child's photo (JPEG, PNG or WebP, at most 5 MiB)",

@@ -518,3 +518,147 @@ async fn cli_import_with_report_and_rejected_rows() {
     assert!(out.contains("59 already imported"), "{out}");
     assert_eq!(children_of(&w.caseworker, &w.operation).await.len(), 61);
 }
+
+/// The text of a PDF, by poppler's pdftotext. CI installs it; on a machine without it
+/// the check is skipped (never in CI, where AMPARO_REQUIRE_BROWSER is set).
+fn pdf_text(pdf: &[u8]) -> Option<String> {
+    let dir = temp_dir("pdf");
+    let path = dir.join("f.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    match std::process::Command::new("pdftotext")
+        .arg("-layout")
+        .arg(&path)
+        .arg("-")
+        .output()
+    {
+        Ok(out) if out.status.success() => Some(String::from_utf8_lossy(&out.stdout).to_string()),
+        _ => {
+            assert!(
+                std::env::var_os("AMPARO_REQUIRE_BROWSER").is_none(),
+                "pdftotext (poppler-utils) is required in CI"
+            );
+            eprintln!("skipping PDF text checks: pdftotext is not installed");
+            None
+        }
+    }
+}
+
+async fn case_file_pdf(db: Db) {
+    let Some(server) = Server::start(db).await else {
+        return;
+    };
+    let w = world(&server, "Court Agency", "cf").await;
+    let inv = server.user("cfinv", "investigator", "Court Agency", &[]);
+    let partner = server.user("cfp", "partner", "Court Agency", &[]);
+    let allegation = inv
+        .create(
+            "/allegations",
+            json!({"kind": "physical_abuse", "victims": [w.child_a], "reported_by": "Fiscalía (prueba)",
+                   "reported_at": "2026-11-21T10:00:00Z", "prosecutor_reference": "MP-PRUEBA-77",
+                   "summary": "Declaración tomada en el centro."}),
+        )
+        .await;
+    let aid = allegation["id"].as_str().unwrap();
+    let png =
+        b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89".to_vec();
+    let up = inv
+        .raw(
+            Method::POST,
+            &format!("/evidence?allegation={aid}"),
+            Some(png),
+            &[("x-filename", "foto-cuarto.png")],
+        )
+        .await;
+    assert_eq!(up.status, StatusCode::CREATED, "{}", up.body);
+    let sha = up.body["sha256"].as_str().unwrap_or_default().to_string();
+    w.caseworker
+        .create("/tasks", json!({"title": "Llamar a la abuela", "assignee": "cfcw", "due": "2026-12-01", "record_id": w.child_a}))
+        .await;
+    let child = w
+        .caseworker
+        .get(&format!("/children/{}", w.child_a))
+        .await
+        .body;
+    let case = child["case_number"].as_str().unwrap().to_string();
+
+    let (status, ct, pdf) =
+        bytes_of(&w.caseworker, &format!("/children/{}/case-file", w.child_a)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(ct, "application/pdf");
+    assert!(pdf.starts_with(b"%PDF-"));
+    if let Some(text) = pdf_text(&pdf) {
+        for needed in [
+            case.as_str(),
+            "Expediente del caso",
+            "Jacobo",
+            "Casa A",
+            "TEST-0001",
+            "Juzgado de prueba",
+            "Llamar a la abuela",
+            "Página 1 de",
+            "cfcw",
+            "Cadena de auditoría al imprimir: entrada",
+        ] {
+            assert!(
+                text.contains(needed),
+                "caseworker's case file lacks {needed}:\n{text}"
+            );
+        }
+        for hidden in ["MP-PRUEBA-77", "Declaración tomada", "foto-cuarto"] {
+            assert!(
+                !text.contains(hidden),
+                "caseworker's case file shows {hidden}"
+            );
+        }
+    }
+    let (status, _, pdf) =
+        bytes_of(&inv, &format!("/children/{}/case-file?lang=en", w.child_a)).await;
+    assert_eq!(status, StatusCode::OK);
+    if let Some(text) = pdf_text(&pdf) {
+        if std::env::var_os("AMPARO_SHOW_PDF").is_some() {
+            eprintln!("{text}");
+        }
+        for needed in [
+            "Case file",
+            case.as_str(),
+            "Allegations",
+            "MP-PRUEBA-77",
+            "Declaración tomada",
+            "Evidence manifest",
+            "foto-cuarto.png",
+            "Page 1 of",
+        ] {
+            assert!(
+                text.contains(needed),
+                "investigator's case file lacks {needed}:\n{text}"
+            );
+        }
+        if !sha.is_empty() {
+            assert!(text.contains(&sha[..16]), "the evidence hash is printed");
+        }
+    }
+    let (status, _, pdf) = bytes_of(&partner, &format!("/children/{}/case-file", w.child_a)).await;
+    assert_eq!(status, StatusCode::OK);
+    if let Some(text) = pdf_text(&pdf) {
+        assert!(text.contains(&case));
+        assert!(
+            !text.contains("Jacobo") && !text.contains("Testman"),
+            "{text}"
+        );
+    }
+    // Another agency cannot learn the child exists; a bad language is a 400.
+    let stranger = server.user("cfx", "caseworker", "Other Agency", &[]);
+    let (status, _, _) = bytes_of(&stranger, &format!("/children/{}/case-file", w.child_a)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _, _) =
+        bytes_of(&inv, &format!("/children/{}/case-file?lang=fr", w.child_a)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let audit = inv.get(&format!("/audit?record={}", w.child_a)).await;
+    assert!(
+        audit.body.to_string().contains("printed in the case file"),
+        "{}",
+        audit.body
+    );
+    assert!(server.cli(&["audit", "verify"], None).1.contains("intact"));
+}
+on_both!(case_file, case_file_pdf);

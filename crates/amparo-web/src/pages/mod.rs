@@ -8,7 +8,7 @@ mod family;
 mod login;
 mod protection;
 mod users;
-mod view;
+pub(crate) mod view;
 
 use crate::auth::{authenticate, constant_time_eq, Auth, Via};
 use crate::i18n::{Lang, Tr};
@@ -38,6 +38,7 @@ pub fn routes() -> Router<AppState> {
             "/children/{id}",
             get(children::child_page).post(children::child_edit),
         )
+        .route("/children/{id}/case-file", get(crate::casefile::page))
         .route("/intake", get(children::intake_page))
         .route("/households/{id}", get(family::page))
         .route("/facilities/{id}/roster", get(children::roster))
