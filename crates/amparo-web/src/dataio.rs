@@ -14,6 +14,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
+use std::collections::HashMap;
+use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// Query options of an import: `mode` and any number of `map=COLUMN=FIELD`.
@@ -250,4 +253,113 @@ pub async fn export_api(
         format.extension()
     );
     Ok(download(bytes, format.content_type(), &name))
+}
+
+/// Uploaded files waiting for the person to confirm, and imports running in the
+/// background for the page. Held in memory only, for the user who uploaded them, and
+/// dropped after an hour: the file never touches the disk.
+#[derive(Default)]
+pub struct ImportJobs {
+    inner: std::sync::Mutex<JobsInner>,
+}
+
+#[derive(Default)]
+struct JobsInner {
+    uploads: HashMap<Uuid, Upload>,
+    jobs: HashMap<Uuid, Arc<Job>>,
+}
+
+struct Upload {
+    owner: Uuid,
+    at: std::time::Instant,
+    bytes: Arc<Vec<u8>>,
+}
+
+pub struct Job {
+    pub owner: Uuid,
+    pub operation: Uuid,
+    at: std::time::Instant,
+    pub done: AtomicUsize,
+    pub total: AtomicUsize,
+    pub result: std::sync::Mutex<Option<Result<Report, String>>>,
+}
+
+/// Ids of uploads and jobs are unguessable (and tied to their owner besides).
+fn random_id() -> Uuid {
+    let mut b = [0u8; 16];
+    match getrandom::fill(&mut b) {
+        Ok(()) => uuid::Builder::from_random_bytes(b).into_uuid(),
+        Err(_) => Uuid::now_v7(),
+    }
+}
+
+const KEEP: std::time::Duration = std::time::Duration::from_secs(3600);
+/// Uploads kept per user: a new one drops the oldest.
+const UPLOADS_PER_USER: usize = 3;
+
+impl ImportJobs {
+    fn lock(&self) -> std::sync::MutexGuard<'_, JobsInner> {
+        // A panic while holding the lock cannot leave the maps half-changed.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn add_upload(&self, owner: Uuid, bytes: Vec<u8>) -> Uuid {
+        let mut g = self.lock();
+        g.uploads.retain(|_, u| u.at.elapsed() < KEEP);
+        g.jobs.retain(|_, j| j.at.elapsed() < KEEP);
+        let mut mine: Vec<(Uuid, std::time::Instant)> = g
+            .uploads
+            .iter()
+            .filter(|(_, u)| u.owner == owner)
+            .map(|(id, u)| (*id, u.at))
+            .collect();
+        mine.sort_by_key(|(_, at)| *at);
+        while mine.len() >= UPLOADS_PER_USER {
+            let (oldest, _) = mine.remove(0);
+            g.uploads.remove(&oldest);
+        }
+        let id = random_id();
+        g.uploads.insert(
+            id,
+            Upload {
+                owner,
+                at: std::time::Instant::now(),
+                bytes: Arc::new(bytes),
+            },
+        );
+        id
+    }
+
+    pub fn upload(&self, owner: Uuid, id: Uuid) -> Option<Arc<Vec<u8>>> {
+        let g = self.lock();
+        g.uploads
+            .get(&id)
+            .filter(|u| u.owner == owner && u.at.elapsed() < KEEP)
+            .map(|u| u.bytes.clone())
+    }
+
+    pub fn start(&self, owner: Uuid, operation: Uuid, upload: Uuid) -> (Uuid, Arc<Job>) {
+        let job = Arc::new(Job {
+            owner,
+            operation,
+            at: std::time::Instant::now(),
+            done: AtomicUsize::new(0),
+            total: AtomicUsize::new(0),
+            result: std::sync::Mutex::new(None),
+        });
+        let id = random_id();
+        let mut g = self.lock();
+        // The file is used once: a second confirm cannot start a second import.
+        g.uploads.remove(&upload);
+        g.jobs.insert(id, job.clone());
+        (id, job)
+    }
+
+    pub fn job(&self, owner: Uuid, id: Uuid) -> Option<Arc<Job>> {
+        self.lock()
+            .jobs
+            .get(&id)
+            .filter(|j| j.owner == owner)
+            .cloned()
+    }
 }

@@ -7,7 +7,7 @@ pub mod auth;
 mod body;
 mod casefile;
 mod custody;
-mod dataio;
+pub mod dataio;
 mod duplicates;
 pub mod error;
 pub mod i18n;
@@ -58,6 +58,7 @@ pub fn state(store: Store, opts: Options) -> Result<AppState, ApiError> {
         secure_cookies: opts.secure_cookies,
         dummy_hash: Arc::new(dummy),
         rollcalls: Arc::new(custody::RollCallHub::default()),
+        imports: Arc::new(dataio::ImportJobs::default()),
     })
 }
 

@@ -15,4 +15,6 @@ pub struct AppState {
     pub dummy_hash: Arc<String>,
     /// Live roll-call marks for watchers.
     pub rollcalls: Arc<crate::custody::RollCallHub>,
+    /// Spreadsheet uploads awaiting confirmation and imports in progress (pages).
+    pub imports: Arc<crate::dataio::ImportJobs>,
 }

@@ -5,6 +5,7 @@ mod custody;
 mod dashboard;
 mod duplicates;
 mod family;
+mod imports;
 mod login;
 mod protection;
 mod users;
@@ -39,6 +40,17 @@ pub fn routes() -> Router<AppState> {
             get(children::child_page).post(children::child_edit),
         )
         .route("/children/{id}/case-file", get(crate::casefile::page))
+        .route(
+            "/import",
+            get(imports::form)
+                .post(imports::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    amparo_io::table::MAX_FILE + 64 * 1024,
+                )),
+        )
+        .route("/import/run", post(imports::run))
+        .route("/import/jobs/{id}", get(imports::job))
+        .route("/import/jobs/{id}/rejected.csv", get(imports::rejected))
         .route("/intake", get(children::intake_page))
         .route("/households/{id}", get(family::page))
         .route("/facilities/{id}/roster", get(children::roster))
