@@ -3,6 +3,7 @@
 //! Parsing and writing are pure; `import` is the one part that writes to the store.
 #![forbid(unsafe_code)]
 
+pub mod backup;
 pub mod casefile;
 pub mod children;
 pub mod export;

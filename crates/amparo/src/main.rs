@@ -74,11 +74,30 @@ enum Command {
     /// Bring records in from a spreadsheet.
     #[command(subcommand)]
     Import(ImportCommand),
-    /// Make a consistent copy of the SQLite database while the server runs.
+    /// Make a consistent backup (database and files) while the server runs (SQLite;
+    /// on PostgreSQL use pg_dump, see docs/OPERATIONS.md).
     Backup {
         /// The file to write (must not exist).
         #[arg(long)]
         to: PathBuf,
+        /// Encrypt with a passphrase (read from --passphrase-file, else from the
+        /// first line of standard input).
+        #[arg(long)]
+        encrypt: bool,
+        /// A file whose first line is the passphrase.
+        #[arg(long)]
+        passphrase_file: Option<PathBuf>,
+    },
+    /// Restore a backup into a new, empty data directory (given with --data-dir),
+    /// then verify the audit chain.
+    Restore {
+        /// The backup file.
+        #[arg(long)]
+        from: PathBuf,
+        /// For an encrypted backup: a file whose first line is the passphrase (else it
+        /// is read from standard input).
+        #[arg(long)]
+        passphrase_file: Option<PathBuf>,
     },
 }
 
@@ -421,22 +440,115 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             println!("database schema is up to date");
             store.close().await;
         }
-        Command::Backup { to } => {
-            let store = open(&cli).await?;
+        Command::Backup {
+            to,
+            encrypt,
+            passphrase_file,
+        } => {
             if to.exists() {
                 return Err(format!(
                     "{} already exists: choose a new file",
                     to.display()
                 ));
             }
+            if cli.database_url.is_some() {
+                return Err("amparo backup copies the SQLite database; on PostgreSQL use pg_dump and copy the files directory (see docs/OPERATIONS.md)".into());
+            }
+            let passphrase = if *encrypt || passphrase_file.is_some() {
+                let p = read_secret(passphrase_file.as_deref())?;
+                if p.chars().count() < 12 {
+                    return Err("the passphrase must have at least 12 characters".into());
+                }
+                Some(p)
+            } else {
+                None
+            };
+            let store = open(&cli).await?;
+            let copy = to.with_extension("db-partial");
+            if copy.exists() {
+                return Err(format!("{} exists: remove it first", copy.display()));
+            }
             store
-                .backup_to(&path_text(to)?)
+                .backup_to(&path_text(&copy)?)
                 .await
                 .map_err(|e| e.to_string())?;
-            println!("backup written to {}", to.display());
+            let packed = amparo_io::backup::pack(
+                &copy,
+                &cli.data_dir.join("files"),
+                to,
+                passphrase.as_deref(),
+            );
+            let _ = std::fs::remove_file(&copy);
+            let packed = packed.inspect_err(|_| {
+                let _ = std::fs::remove_file(to);
+            })?;
+            println!(
+                "backup written to {} ({} files, {} bytes{})",
+                to.display(),
+                packed.files,
+                packed.bytes,
+                if passphrase.is_some() {
+                    ", encrypted"
+                } else {
+                    ""
+                }
+            );
+        }
+        Command::Restore {
+            from,
+            passphrase_file,
+        } => {
+            if cli.database_url.is_some() {
+                return Err("amparo restore writes a SQLite data directory; on PostgreSQL use pg_restore (see docs/OPERATIONS.md)".into());
+            }
+            amparo_io::backup::check_empty(&cli.data_dir)?;
+            let passphrase = if amparo_io::backup::is_encrypted(from)? {
+                Some(read_secret(passphrase_file.as_deref())?)
+            } else {
+                None
+            };
+            let packed = amparo_io::backup::unpack(from, &cli.data_dir, passphrase.as_deref())?;
+            let store = open(&cli).await?;
+            let report = store.audit_verify().await.map_err(|e| e.to_string())?;
+            store.close().await;
+            match report {
+                VerifyReport::Intact { checked } => println!(
+                    "restored into {} ({} files); audit chain intact: {checked} entries checked",
+                    cli.data_dir.display(),
+                    packed.files
+                ),
+                VerifyReport::Broken { seq, reason } => {
+                    println!(
+                        "restored into {}, but the audit chain is broken at entry {seq}: {reason}",
+                        cli.data_dir.display()
+                    );
+                    return Ok(ExitCode::from(1));
+                }
+            }
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A passphrase: the first line of a file, or of standard input.
+fn read_secret(file: Option<&Path>) -> Result<String, String> {
+    let text =
+        match file {
+            Some(f) => std::fs::read_to_string(f)
+                .map_err(|e| format!("cannot read {}: {e}", f.display()))?,
+            None => {
+                let mut line = String::new();
+                std::io::stdin().lock().read_line(&mut line).map_err(|e| {
+                    format!("could not read the passphrase from standard input: {e}")
+                })?;
+                line
+            }
+        };
+    let p = text.lines().next().unwrap_or("").to_string();
+    if p.is_empty() {
+        return Err("no passphrase given: put it on the first line of standard input or of --passphrase-file".into());
+    }
+    Ok(p)
 }
 
 fn path_text(p: &Path) -> Result<String, String> {
