@@ -137,8 +137,11 @@ pub async fn import_children(
     let owner = owner(req.actor);
     let mut recognised = Vec::new();
     let mut fresh = Vec::new();
+    let keys: Vec<String> = checked.good.iter().map(|g| g.key.clone()).collect();
+    let known = store.keyed_many(&owner, &keys).await?;
+    let worn = store.wristbands(req.actor.agency_id, req.operation).await?;
     for good in std::mem::take(&mut checked.good) {
-        if let Some(id) = store.keyed(&owner, &good.key).await? {
+        if let Some(&id) = known.get(&good.key) {
             let case_number = store.get(id).await?.and_then(|r| r.case_number);
             recognised.push(Imported {
                 row: good.row,
@@ -148,10 +151,7 @@ pub async fn import_children(
             continue;
         }
         if let Some(w) = &good.child.wristband {
-            if let Some(other) = store
-                .child_by_wristband(req.actor.agency_id, req.operation, &w.to_string())
-                .await?
-            {
+            if let Some(other) = worn.get(&w.to_string()) {
                 checked.bad_rows.push(good.row);
                 checked.problems.push(Problem {
                     row: good.row,
@@ -163,8 +163,7 @@ pub async fn import_children(
                         .unwrap_or_else(|| "wristband".into()),
                     value: w.to_string(),
                     message: format!(
-                        "child {} already wears this wristband: check the number",
-                        other.case_number.unwrap_or_default()
+                        "child {other} already wears this wristband: check the number"
                     ),
                 });
                 continue;
@@ -185,10 +184,7 @@ pub async fn import_children(
         let total = fresh.len();
         let mut tx = store.begin().await?;
         for (i, good) in fresh.iter().enumerate() {
-            // A concurrent import of the same file may have written it meanwhile.
-            if tx.keyed(&owner, &good.key).await?.is_some() {
-                continue;
-            }
+            // A concurrent import of the same rows fails on the key, as a conflict.
             let stored = tx
                 .create_keyed(req.actor, &owner, &good.key, good.child.clone())
                 .await?;

@@ -25,6 +25,15 @@ pub(crate) async fn append(
         return Ok((seq, hash));
     }
     let at_text = at.to_rfc3339_opts(SecondsFormat::Micros, true);
+    // Rows are computed first, then written 50 to a statement: a bulk import commits
+    // thousands of entries at once.
+    struct Row<'e> {
+        seq: i64,
+        entry: &'e NewEntry,
+        prev: String,
+        hash: String,
+    }
+    let mut rows = Vec::with_capacity(entries.len());
     for e in entries {
         seq += 1;
         let bytes = canonical(
@@ -39,22 +48,49 @@ pub(crate) async fn append(
         let mut input = hash.clone().into_bytes();
         input.extend_from_slice(&bytes);
         let next = sha256_hex(&input);
-        sqlx::query(
-            "INSERT INTO audit (seq, at, actor, action, record_kind, record_id, summary, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(seq)
-        .bind(at_text.clone())
-        .bind(e.actor.clone())
-        .bind(e.action.as_str())
-        .bind(e.record_kind.clone())
-        .bind(e.record_id.clone())
-        .bind(e.summary.clone())
-        .bind(hash.clone())
-        .bind(next.clone())
-        .execute(&mut **tx)
-        .await?;
-        hash = next;
+        rows.push(Row {
+            seq,
+            entry: e,
+            prev: std::mem::replace(&mut hash, next.clone()),
+            hash: next,
+        });
+    }
+    for chunk in rows.chunks(50) {
+        let mut sql = String::from(
+            "INSERT INTO audit (seq, at, actor, action, record_kind, record_id, summary, prev_hash, hash) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            let b = i * 9;
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7,
+                b + 8,
+                b + 9
+            ));
+        }
+        let mut q = sqlx::query(&sql);
+        for r in chunk {
+            q = q
+                .bind(r.seq)
+                .bind(at_text.clone())
+                .bind(r.entry.actor.clone())
+                .bind(r.entry.action.as_str())
+                .bind(r.entry.record_kind.clone())
+                .bind(r.entry.record_id.clone())
+                .bind(r.entry.summary.clone())
+                .bind(r.prev.clone())
+                .bind(r.hash.clone());
+        }
+        q.execute(&mut **tx).await?;
     }
     sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
         .bind(seq)

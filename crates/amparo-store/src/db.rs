@@ -152,6 +152,7 @@ impl Store {
             _guard: guard,
             entries: Vec::new(),
             now: Utc::now(),
+            operations: std::collections::HashMap::new(),
         })
     }
 
@@ -188,6 +189,9 @@ pub struct WriteTx<'a> {
     hash: String,
     entries: Vec<NewEntry>,
     pub(crate) now: DateTime<Utc>,
+    /// Operations already checked in this transaction: a bulk import names the same
+    /// one thousands of times.
+    pub(crate) operations: std::collections::HashMap<uuid::Uuid, crate::StoredRecord>,
 }
 
 impl WriteTx<'_> {

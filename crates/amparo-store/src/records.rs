@@ -611,6 +611,55 @@ impl Store {
         id.map(|i| parse_uuid(&i)).transpose()
     }
 
+    /// Of these keys, the ones `owner` created records under, with the record ids.
+    pub async fn keyed_many(
+        &self,
+        owner: &str,
+        keys: &[String],
+    ) -> Result<std::collections::HashMap<String, Uuid>, StoreError> {
+        let mut out = std::collections::HashMap::new();
+        for chunk in keys.chunks(500) {
+            let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+            let sql = format!(
+                "SELECT idem_key, record_id FROM idempotency_keys WHERE username = $1 AND idem_key IN ({})",
+                list.join(", ")
+            );
+            let mut q = sqlx::query(&sql).bind(owner.to_string());
+            for k in chunk {
+                q = q.bind(k.clone());
+            }
+            for row in q.fetch_all(&self.pool).await? {
+                let key: String = row.try_get("idem_key")?;
+                let id: String = row.try_get("record_id")?;
+                out.insert(key, parse_uuid(&id)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every wristband worn in an operation, with the child's case number.
+    pub async fn wristbands(
+        &self,
+        agency: Uuid,
+        operation: Uuid,
+    ) -> Result<std::collections::HashMap<String, String>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT wristband, case_number FROM records WHERE agency_id = $1 AND kind = 'child' \
+             AND operation_id = $2 AND wristband IS NOT NULL",
+        )
+        .bind(agency.to_string())
+        .bind(operation.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = std::collections::HashMap::new();
+        for r in rows {
+            let w: String = r.try_get("wristband")?;
+            let c: Option<String> = r.try_get("case_number")?;
+            out.insert(w, c.unwrap_or_default());
+        }
+        Ok(out)
+    }
+
     /// The child of an operation wearing this wristband, if any.
     pub async fn child_by_wristband(
         &self,
@@ -694,7 +743,14 @@ impl WriteTx<'_> {
         .bind(stored.id.to_string())
         .bind(self.now.to_rfc3339())
         .execute(&mut *self.tx)
-        .await?;
+        .await
+        .map_err(|e| match &e {
+            sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(
+                "the same record is being created by another request at this moment: try again"
+                    .into(),
+            ),
+            _ => StoreError::Db(e),
+        })?;
         Ok(stored)
     }
     pub async fn create<T: Record>(
@@ -736,8 +792,18 @@ async fn require_ref(
     kinds: &[Kind],
     field: &str,
 ) -> Result<StoredRecord, StoreError> {
-    match load(tx, id).await? {
-        Some(r) if kinds.contains(&r.kind) && r.agency_id == actor.agency_id => Ok(r),
+    let cached = tx.operations.get(&id).cloned();
+    let found = match cached {
+        Some(op) => Some(op),
+        None => load(tx, id).await?,
+    };
+    match found {
+        Some(r) if kinds.contains(&r.kind) && r.agency_id == actor.agency_id => {
+            if r.kind == Kind::Operation {
+                tx.operations.insert(id, r.clone());
+            }
+            Ok(r)
+        }
         _ => {
             let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
             Err(StoreError::Invalid(Invalid::one(
@@ -867,16 +933,25 @@ async fn write_search_keys(
         .bind(id.to_string())
         .execute(&mut *tx.tx)
         .await?;
-    for t in terms {
-        sqlx::query(
-            "INSERT INTO search_keys (record_id, agency_id, kind, term) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(id.to_string())
-        .bind(agency.to_string())
-        .bind(kind.as_str())
-        .bind(t.clone())
-        .execute(&mut *tx.tx)
-        .await?;
+    // One statement per 200 terms, not one per term: a child has dozens of variant
+    // keys, and bulk imports write thousands of children in one transaction.
+    for chunk in terms.chunks(200) {
+        let mut sql =
+            String::from("INSERT INTO search_keys (record_id, agency_id, kind, term) VALUES ");
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("($1, $2, $3, ${})", i + 4));
+        }
+        let mut q = sqlx::query(&sql)
+            .bind(id.to_string())
+            .bind(agency.to_string())
+            .bind(kind.as_str());
+        for t in chunk {
+            q = q.bind(t.clone());
+        }
+        q.execute(&mut *tx.tx).await?;
     }
     Ok(())
 }
@@ -1026,6 +1101,7 @@ pub(crate) async fn update_in<T: Record>(
             .map_err(|m| StoreError::Invalid(Invalid::one("status", m)))?;
     }
     check_references(tx, actor, &rec, &data, Some(current.id)).await?;
+    tx.operations.remove(&current.id);
     let changed = changed_fields(&current.data, &data);
     let cols = columns(T::KIND, &data);
     let facility_id = match T::KIND {
