@@ -13,15 +13,18 @@ pub enum Role {
     ShelterStaff,
     Investigator,
     Partner,
+    /// Approves releases of children to adults (two different supervisors per release).
+    Supervisor,
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [
+    pub const ALL: [Role; 6] = [
         Role::Admin,
         Role::Caseworker,
         Role::ShelterStaff,
         Role::Investigator,
         Role::Partner,
+        Role::Supervisor,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -30,6 +33,7 @@ impl Role {
             Role::ShelterStaff => "shelter_staff",
             Role::Investigator => "investigator",
             Role::Partner => "partner",
+            Role::Supervisor => "supervisor",
         }
     }
     pub fn parse(s: &str) -> Result<Role, String> {
@@ -38,7 +42,7 @@ impl Role {
             .find(|r| r.as_str() == s.trim())
             .ok_or_else(|| {
                 format!(
-                    "'{s}' is not a role: use one of admin, caseworker, shelter_staff, investigator, partner"
+                    "'{s}' is not a role: use one of admin, caseworker, shelter_staff, investigator, partner, supervisor"
                 )
             })
     }
@@ -72,6 +76,15 @@ impl Role {
                 NoteWrite,
             ],
             Role::Partner => &[ReadBasic],
+            Role::Supervisor => &[
+                ReadBasic,
+                ReadIdentity,
+                ReadLocation,
+                CaseWrite,
+                NoteWrite,
+                RollcallRun,
+                ReleaseApprove,
+            ],
         }
     }
     /// Roles whose users must use a second factor (they read restricted data).
@@ -185,6 +198,7 @@ pub fn record_gate(kind: Kind, data: &Value) -> Sensitivity {
         | Kind::WelfareCheck
         | Kind::Task => Sensitivity::Identity,
         Kind::Site | Kind::CarePlan => Sensitivity::Basic,
+        Kind::Release => Sensitivity::Identity,
         Kind::Allegation | Kind::Evidence => Sensitivity::Restricted,
         Kind::RiskFlag => match serde_json::from_value::<RiskFlag>(data.clone()) {
             Ok(f) if !f.kind.is_restricted() => Sensitivity::Identity,
@@ -330,6 +344,20 @@ pub fn field_sensitivity(kind: Kind, field: &str) -> Sensitivity {
             | "placement_goal",
         ) => Identity,
         (Kind::CarePlan, "health_notes") => Restricted,
+        (Kind::Release, "child_id" | "status" | "proposed_by" | "approvals" | "released_at") => {
+            Basic
+        }
+        (
+            Kind::Release,
+            "to_person"
+            | "relationship_verification"
+            | "child_views"
+            | "receiving_household"
+            | "legal_basis"
+            | "refusal_reason",
+        ) => Identity,
+        // What the server found (it may name an allegation): investigators only.
+        (Kind::Release, "checks") => Restricted,
         (Kind::Task, "title" | "assignee" | "due" | "record_id" | "status" | "notes") => Identity,
         (Kind::Allegation | Kind::Evidence, _) => Restricted,
         (

@@ -33,10 +33,11 @@ pub enum Kind {
     Evidence,
     CarePlan,
     Task,
+    Release,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 20] = [
+    pub const ALL: [Kind; 21] = [
         Kind::Operation,
         Kind::Child,
         Kind::Person,
@@ -57,6 +58,7 @@ impl Kind {
         Kind::Evidence,
         Kind::CarePlan,
         Kind::Task,
+        Kind::Release,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -80,6 +82,7 @@ impl Kind {
             Kind::Evidence => "evidence",
             Kind::CarePlan => "care_plan",
             Kind::Task => "task",
+            Kind::Release => "release",
         }
     }
     pub fn parse(s: &str) -> Option<Kind> {
@@ -108,6 +111,7 @@ impl Kind {
             Kind::Evidence => "evidence",
             Kind::CarePlan => "care-plans",
             Kind::Task => "tasks",
+            Kind::Release => "releases",
         }
     }
     pub fn from_collection(s: &str) -> Option<Kind> {
@@ -1208,6 +1212,66 @@ pub struct Task {
 
 impl Record for Task {
     const KIND: Kind = Kind::Task;
+    fn prepare(&mut self, _ctx: &Ctx) -> Result<(), Invalid> {
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------- release
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ReleaseStatus {
+    /// Waiting for two approvals.
+    #[default]
+    Proposed,
+    /// Approved twice and carried out: the placement ended, the child released.
+    Released,
+    /// Stopped: a restriction or allegation was found, or a reason given.
+    Refused,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Approval {
+    pub by: Text,
+    pub at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<LongText>,
+}
+
+/// Releasing a child to an adult (scene S11): the assessment, then two approvals by
+/// users other than the proposer. Status and approvals are set by the server only.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Release {
+    pub child_id: Uuid,
+    /// The adult who receives the child.
+    pub to_person: Uuid,
+    /// How the relationship was verified (documents, DNA, statements).
+    pub relationship_verification: LongText,
+    /// What the child said about it.
+    pub child_views: LongText,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receiving_household: Option<Uuid>,
+    pub legal_basis: LegalBasis,
+    #[serde(default)]
+    pub status: ReleaseStatus,
+    #[serde(default)]
+    pub proposed_by: Option<Text>,
+    #[serde(default)]
+    pub approvals: Vec<Approval>,
+    /// What the server checked when it was proposed and at each approval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checks: Option<LongText>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refusal_reason: Option<LongText>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub released_at: Option<DateTime<Utc>>,
+}
+
+impl Record for Release {
+    const KIND: Kind = Kind::Release;
     fn prepare(&mut self, _ctx: &Ctx) -> Result<(), Invalid> {
         Ok(())
     }

@@ -16,6 +16,7 @@ pub mod openapi;
 mod pages;
 mod protection;
 mod records;
+mod releases;
 pub mod session;
 pub mod state;
 pub mod users;
@@ -25,8 +26,8 @@ use crate::error::ApiError;
 pub use crate::state::AppState;
 use amparo_domain::records::{
     Allegation, CarePlan, Child, Evidence, Facility, Household, Incident, MissingAlert, Operation,
-    Person, Placement, Relationship, Restriction, RiskFlag, RollCall, RollCallMark, Site, Task,
-    Visit, WelfareCheck,
+    Person, Placement, Relationship, Release, Restriction, RiskFlag, RollCall, RollCallMark, Site,
+    Task, Visit, WelfareCheck,
 };
 use amparo_store::Store;
 use axum::extract::{DefaultBodyLimit, Request};
@@ -83,6 +84,18 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/operations/{id}/children/export", get(dataio::export_api))
         .route("/children/{id}/case-file", get(casefile::api))
+        .route(
+            "/releases",
+            get(records::list_route::<Release>).post(releases::propose),
+        )
+        .route("/releases/search", post(records::search_route::<Release>))
+        .route("/releases/{id}", get(records::read_route::<Release>))
+        .route(
+            "/releases/{id}/history",
+            get(records::history_route::<Release>),
+        )
+        .route("/releases/{id}/approve", post(releases::approve))
+        .route("/releases/{id}/refuse", post(releases::refuse))
         .route(
             "/children/{id}/photo",
             get(intake::get_photo)

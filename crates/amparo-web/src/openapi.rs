@@ -178,6 +178,18 @@ fn kind_fields(kind: Kind) -> (Value, Vec<&'static str>) {
                    "placement_goal": en(&["return_to_family","kinship_care","foster_care","residential_care","independent_living","adoption","undecided"])}),
             vec!["child_id"],
         ),
+        Kind::Release => (
+            json!({"child_id": uuid(), "to_person": uuid(), "relationship_verification": s("string"),
+                   "child_views": s("string"), "receiving_household": uuid(),
+                   "legal_basis": {"type":"object","properties":{"kind": s("string"), "issuing_authority": s("string"), "reference": s("string"), "date": {"type":"string","format":"date"}}}}),
+            vec![
+                "child_id",
+                "to_person",
+                "relationship_verification",
+                "child_views",
+                "legal_basis",
+            ],
+        ),
         Kind::Task => (
             json!({"title": s("string"), "assignee": s("string"), "due": {"type":"string","format":"date"},
                    "record_id": uuid(), "status": en(&["open","done"]), "notes": s("string")}),
@@ -242,6 +254,18 @@ fn action_paths(paths: &mut serde_json::Map<String, Value>) {
     intake["parameters"] =
         json!([{"name": "Idempotency-Key", "in": "header", "schema": s("string")}]);
     paths.insert("/api/v1/intake".into(), json!({"post": intake}));
+    if let Some(r) = paths.get_mut("/api/v1/releases") {
+        r["post"] = action("Propose releasing a child to an adult, with the assessment. Refused outright when the adult is under a restriction covering the child or is named as a perpetrator in an allegation about the child",
+            json!({"type":"object","required":["child_id","to_person","relationship_verification","child_views","legal_basis"],"properties":{
+                "child_id":uuid(),"to_person":uuid(),"relationship_verification":s("string"),"child_views":s("string"),"receiving_household":uuid(),"legal_basis":legal.clone()}}),
+            &["400","401","403","404","409","422"]);
+    }
+    paths.insert("/api/v1/releases/{id}/approve".into(), json!({"post": with_id(action(
+        "Approve a proposed release (release.approve; not the proposer; once per user). The second approval carries it out: the placement ends and the child is released",
+        json!({"type":"object","properties":{"note":s("string")}}), &["400","401","403","404","409"]))}));
+    paths.insert("/api/v1/releases/{id}/refuse".into(), json!({"post": with_id(action(
+        "Refuse a proposed release, with the reason (release.approve)",
+        json!({"type":"object","required":["reason"],"properties":{"reason":s("string")}}), &["400","401","403","404","409","422"]))}));
     let mut import = with_id(
         json!({"summary": "Import children from a CSV or XLSX file (the body). mode=dry_run (default) checks every row and writes nothing; all_or_nothing writes every row or none (422 listing each row's problems); good_rows writes the good rows and returns the others as rejected_csv. Rows imported before are recognised, not repeated",
         "requestBody": {"required": true, "content": {"text/csv": {}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}},
@@ -399,7 +423,12 @@ pub fn document() -> Value {
         // Roll calls, marks, alerts and visits change only through their own actions.
         let writable = !matches!(
             kind,
-            Kind::RollCall | Kind::RollCallMark | Kind::MissingAlert | Kind::Visit | Kind::Evidence
+            Kind::RollCall
+                | Kind::RollCallMark
+                | Kind::MissingAlert
+                | Kind::Visit
+                | Kind::Evidence
+                | Kind::Release
         );
         let mut collection = json!({
             "get": {"summary": format!("List {c}"), "tags": [c], "parameters": list_params,

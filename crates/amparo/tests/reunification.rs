@@ -1,0 +1,253 @@
+//! Releasing a child: two approvals by two people other than the proposer, and an
+//! outright refusal for restricted persons and alleged perpetrators.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+mod common;
+
+use common::*;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+fn proposal(child: &str, person: &Value) -> Value {
+    json!({"child_id": child, "to_person": person["id"],
+           "relationship_verification": "Birth certificate GT-RC-2014-123 (test) and the mother's statement",
+           "child_views": "He wants to live with his mother.",
+           "legal_basis": {"kind": "court_order", "issuing_authority": "Juzgado de Niñez (prueba)",
+                           "reference": "JN-REL-1", "date": "2026-11-20"}})
+}
+
+async fn two_approvals_release(db: Db) {
+    let Some(server) = Server::start(db).await else {
+        return;
+    };
+    let w = world(&server, "Release Agency", "rl").await;
+    let sup1 = server.user("rlsup1", "supervisor", "Release Agency", &[]);
+    let sup2 = server.user("rlsup2", "supervisor", "Release Agency", &[]);
+    let inv = server.user("rlinv", "investigator", "Release Agency", &[]);
+    let mother = w
+        .caseworker
+        .create(
+            "/persons",
+            json!({"names": [{"given": "Perla", "family": "Madreprueba"}], "sex": "female"}),
+        )
+        .await;
+    let rel = w
+        .caseworker
+        .create("/releases", proposal(&w.child_a, &mother))
+        .await;
+    assert_eq!(rel["status"], "proposed");
+    assert!(
+        rel.get("checks").is_none(),
+        "the server's findings are for investigators"
+    );
+    let id = rel["id"].as_str().unwrap();
+    // The proposer's role cannot approve; nor can a proposing supervisor approve their own.
+    let r = w
+        .caseworker
+        .post(&format!("/releases/{id}/approve"), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let own = sup1
+        .create("/releases", proposal(&w.child_b, &mother))
+        .await;
+    let r = sup1
+        .post(
+            &format!("/releases/{}/approve", own["id"].as_str().unwrap()),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert!(r.body["detail"].as_str().unwrap().contains("You proposed"));
+
+    // One approval does nothing to the child.
+    let r = sup1
+        .post(
+            &format!("/releases/{id}/approve"),
+            json!({"note": "Documents seen."}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["status"], "proposed");
+    assert_eq!(r.body["approvals"].as_array().unwrap().len(), 1);
+    let child = w
+        .caseworker
+        .get(&format!("/children/{}", w.child_a))
+        .await
+        .body;
+    assert_eq!(child["status"], "in_care");
+    assert!(child["current_facility_id"].is_string());
+    // The same approver twice is not two approvals.
+    let r = sup1
+        .post(&format!("/releases/{id}/approve"), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    // The second, different approver releases: placement ended, status released.
+    let r = sup2
+        .post(&format!("/releases/{id}/approve"), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["status"], "released");
+    let child = w
+        .caseworker
+        .get(&format!("/children/{}", w.child_a))
+        .await
+        .body;
+    assert_eq!(child["status"], "released");
+    assert!(child["current_facility_id"].is_null(), "{child}");
+    let placements = w
+        .caseworker
+        .get(&format!("/placements?child={}", w.child_a))
+        .await
+        .body;
+    assert!(
+        placements["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["to"].is_string()),
+        "{placements}"
+    );
+    // Decided is decided.
+    let r = sup1
+        .post(&format!("/releases/{id}/refuse"), json!({"reason": "late"}))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    // Every step is in the child's and the release's history and the audit chain.
+    let history = w
+        .caseworker
+        .get(&format!("/releases/{id}/history"))
+        .await
+        .body;
+    assert_eq!(history["items"].as_array().unwrap().len(), 3, "{history}");
+    let audit = inv.get(&format!("/audit?record={id}")).await;
+    assert!(
+        audit.body.to_string().contains("second approval"),
+        "{}",
+        audit.body
+    );
+    assert!(server.cli(&["audit", "verify"], None).1.contains("intact"));
+}
+on_both!(two_approvals, two_approvals_release);
+
+async fn barred_adults_are_refused(db: Db) {
+    let Some(server) = Server::start(db).await else {
+        return;
+    };
+    let w = world(&server, "Barred Agency", "br").await;
+    let sup1 = server.user("brsup1", "supervisor", "Barred Agency", &[]);
+    let sup2 = server.user("brsup2", "supervisor", "Barred Agency", &[]);
+    let inv = server.user("brinv", "investigator", "Barred Agency", &[]);
+    // A restricted father.
+    let father = w
+        .caseworker
+        .create(
+            "/persons",
+            json!({"names": [{"given": "Zalman", "family": "Restringido"}], "sex": "male"}),
+        )
+        .await;
+    w.caseworker
+        .create("/restrictions", json!({"person_id": father["id"], "children": [w.child_a],
+            "authority": {"kind": "court_order", "issuing_authority": "Juzgado (prueba)", "reference": "JN-R-9", "date": "2026-01-12"},
+            "barred": ["contact"]}))
+        .await;
+    let r = w
+        .caseworker
+        .post("/releases", proposal(&w.child_a, &father))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(r.body["detail"].as_str().unwrap().contains("refused"));
+    // The same man registered again under another spelling is refused too.
+    let again = w
+        .caseworker
+        .create(
+            "/persons",
+            json!({"names": [{"given": "Salman", "family": "Restringuido"}], "sex": "male"}),
+        )
+        .await;
+    let r = w
+        .caseworker
+        .post("/releases", proposal(&w.child_a, &again))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    // An alleged perpetrator against this child.
+    let uncle = w
+        .caseworker
+        .create(
+            "/persons",
+            json!({"names": [{"given": "Mendel", "family": "Acusadoprueba"}], "sex": "male"}),
+        )
+        .await;
+    inv.create("/allegations", json!({"kind": "physical_abuse", "victims": [w.child_b], "perpetrators": [uncle["id"]],
+        "reported_by": "Fiscalía (prueba)", "reported_at": "2026-11-21T10:00:00Z", "summary": "Golpes."}))
+        .await;
+    let r = w
+        .caseworker
+        .post("/releases", proposal(&w.child_b, &uncle))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    let detail = r.body["detail"].as_str().unwrap();
+    assert!(
+        !detail.contains("allegation "),
+        "the proposer learns no investigation detail: {detail}"
+    );
+    // An allegation recorded after the proposal stops it at approval.
+    let aunt = w
+        .caseworker
+        .create(
+            "/persons",
+            json!({"names": [{"given": "Golda", "family": "Tardeprueba"}], "sex": "female"}),
+        )
+        .await;
+    let rel = w
+        .caseworker
+        .create("/releases", proposal(&w.child_b, &aunt))
+        .await;
+    let id = rel["id"].as_str().unwrap();
+    sup1.post(&format!("/releases/{id}/approve"), json!({}))
+        .await;
+    inv.create("/allegations", json!({"kind": "neglect", "victims": [w.child_b], "perpetrators": [aunt["id"]],
+        "reported_by": "Fiscalía (prueba)", "reported_at": "2026-11-22T10:00:00Z", "summary": "Abandono."}))
+        .await;
+    let r = sup2
+        .post(&format!("/releases/{id}/approve"), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    let rel = inv.get(&format!("/releases/{id}")).await.body;
+    assert_eq!(rel["status"], "refused");
+    assert!(
+        rel["checks"]
+            .as_str()
+            .unwrap()
+            .contains("alleged perpetrator"),
+        "{rel}"
+    );
+    for child in [&w.child_a, &w.child_b] {
+        let c = w.caseworker.get(&format!("/children/{child}")).await.body;
+        assert_eq!(c["status"], "in_care", "nobody was released");
+    }
+    // Refusing with a reason.
+    let niece = w
+        .caseworker
+        .create(
+            "/persons",
+            json!({"names": [{"given": "Raquel", "family": "Sobrinaprueba"}], "sex": "female"}),
+        )
+        .await;
+    let rel = w
+        .caseworker
+        .create("/releases", proposal(&w.child_a, &niece))
+        .await;
+    let id = rel["id"].as_str().unwrap();
+    let r = sup1
+        .post(&format!("/releases/{id}/refuse"), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let r = sup1
+        .post(
+            &format!("/releases/{id}/refuse"),
+            json!({"reason": "Not verified."}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["status"], "refused");
+}
+on_both!(barred, barred_adults_are_refused);
