@@ -198,7 +198,7 @@ pub fn record_gate(kind: Kind, data: &Value) -> Sensitivity {
         | Kind::WelfareCheck
         | Kind::Task => Sensitivity::Identity,
         Kind::Site | Kind::CarePlan => Sensitivity::Basic,
-        Kind::Release => Sensitivity::Identity,
+        Kind::Release | Kind::TracingRequest => Sensitivity::Identity,
         Kind::Allegation | Kind::Evidence => Sensitivity::Restricted,
         Kind::RiskFlag => match serde_json::from_value::<RiskFlag>(data.clone()) {
             Ok(f) if !f.kind.is_restricted() => Sensitivity::Identity,
@@ -356,6 +356,26 @@ pub fn field_sensitivity(kind: Kind, field: &str) -> Sensitivity {
             | "legal_basis"
             | "refusal_reason",
         ) => Identity,
+        (Kind::TracingRequest, "operation_id" | "status" | "decisions") => Basic,
+        (
+            Kind::TracingRequest,
+            "sought_names"
+            | "sought_sex"
+            | "sought_birth"
+            | "last_seen_place"
+            | "last_seen_on"
+            | "parents"
+            | "distinguishing_details"
+            | "requester_name"
+            | "requester_agency"
+            | "relationship_claimed"
+            | "contact"
+            | "contact_name"
+            | "requester_country"
+            | "consent_to_share"
+            | "alert",
+        ) => Identity,
+        (Kind::Child, "tracing_requests") => Identity,
         // What the server found (it may name an allegation): investigators only.
         (Kind::Release, "checks") => Restricted,
         (Kind::Task, "title" | "assignee" | "due" | "record_id" | "status" | "notes") => Identity,

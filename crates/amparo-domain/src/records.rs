@@ -34,10 +34,11 @@ pub enum Kind {
     CarePlan,
     Task,
     Release,
+    TracingRequest,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 21] = [
+    pub const ALL: [Kind; 22] = [
         Kind::Operation,
         Kind::Child,
         Kind::Person,
@@ -59,6 +60,7 @@ impl Kind {
         Kind::CarePlan,
         Kind::Task,
         Kind::Release,
+        Kind::TracingRequest,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -83,6 +85,7 @@ impl Kind {
             Kind::CarePlan => "care_plan",
             Kind::Task => "task",
             Kind::Release => "release",
+            Kind::TracingRequest => "tracing_request",
         }
     }
     pub fn parse(s: &str) -> Option<Kind> {
@@ -112,6 +115,7 @@ impl Kind {
             Kind::CarePlan => "care-plans",
             Kind::Task => "tasks",
             Kind::Release => "releases",
+            Kind::TracingRequest => "tracing-requests",
         }
     }
     pub fn from_collection(s: &str) -> Option<Kind> {
@@ -270,6 +274,9 @@ pub struct Child {
     /// For a merged duplicate: its status before the merge, restored by an unmerge.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_before_merge: Option<ChildStatus>,
+    /// Tracing requests confirmed as looking for this child.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tracing_requests: Vec<Uuid>,
 }
 
 fn check_list_len<T>(errs: &mut Invalid, field: &str, list: &[T], max: usize) {
@@ -1214,6 +1221,117 @@ impl Record for Task {
     const KIND: Kind = Kind::Task;
     fn prepare(&mut self, _ctx: &Ctx) -> Result<(), Invalid> {
         Ok(())
+    }
+}
+
+// ---------------------------------------------------------------- tracing
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum TracingStatus {
+    #[default]
+    Open,
+    /// The requester (or the contact) matches a restricted person or an alleged
+    /// perpetrator: no candidate is shown; the caseworker is alerted.
+    Alert,
+    /// A candidate was confirmed.
+    Matched,
+    Closed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    Confirmed,
+    Rejected,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CandidateDecision {
+    pub child_id: Uuid,
+    pub decision: Decision,
+    pub by: Text,
+    pub at: DateTime<Utc>,
+}
+
+/// Someone looking for a child (scene S11). Who is sought, who asks; the server
+/// keeps the status, the alert and the caseworkers' decisions on candidates.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TracingRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation_id: Option<Uuid>,
+    /// Names of the sought child in any spelling or script.
+    pub sought_names: Vec<Name>,
+    #[serde(default)]
+    pub sought_sex: Sex,
+    #[serde(default)]
+    pub sought_birth: Birth,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_seen_place: Option<Text>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_seen_on: Option<NaiveDate>,
+    /// Parents' names as the requester gives them.
+    #[serde(default)]
+    pub parents: Vec<Text>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distinguishing_details: Option<LongText>,
+    pub requester_name: Name,
+    /// When an agency asks on someone's behalf.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requester_agency: Option<Text>,
+    pub relationship_claimed: Text,
+    /// Phone, e-mail or address to answer to.
+    pub contact: Text,
+    /// A person named as the contact, if not the requester.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_name: Option<Name>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requester_country: Option<Country>,
+    #[serde(default)]
+    pub consent_to_share: bool,
+    #[serde(default)]
+    pub status: TracingStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert: Option<LongText>,
+    #[serde(default)]
+    pub decisions: Vec<CandidateDecision>,
+}
+
+impl Record for TracingRequest {
+    const KIND: Kind = Kind::TracingRequest;
+    fn prepare(&mut self, ctx: &Ctx) -> Result<(), Invalid> {
+        let mut errs = Invalid::default();
+        if self.sought_names.is_empty() {
+            errs.push(
+                "sought_names",
+                "is empty: give at least one name of the child sought, in any spelling",
+            );
+        }
+        if let Err(e) = prepare_names(&mut self.sought_names) {
+            errs.extend(e.prefixed("sought_names"));
+        }
+        if let Err(e) = self.requester_name.prepare() {
+            errs.extend(e.prefixed("requester_name"));
+        }
+        if let Some(c) = self.contact_name.as_mut() {
+            if let Err(e) = c.prepare() {
+                errs.extend(e.prefixed("contact_name"));
+            }
+        }
+        if let Err(e) = self.sought_birth.validate(ctx.today) {
+            errs.extend(e.prefixed("sought_birth"));
+        }
+        if self.last_seen_on.is_some_and(|d| d > ctx.today) {
+            errs.push("last_seen_on", "is in the future");
+        }
+        check_list_len(&mut errs, "sought_names", &self.sought_names, 20);
+        check_list_len(&mut errs, "parents", &self.parents, 10);
+        errs.into_result()
+    }
+    fn names(&self) -> Vec<&Name> {
+        self.sought_names.iter().collect()
     }
 }
 

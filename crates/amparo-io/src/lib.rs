@@ -16,22 +16,9 @@ use amparo_domain::records::{Child, Sex};
 use amparo_match::link::{BirthParts, Person};
 use chrono::Datelike;
 
-/// A child as amparo-match compares people: the name as given first, every other
-/// name part as another name.
-pub fn person_of(id: &str, child: &Child) -> Person {
-    let first = child
-        .names
-        .iter()
-        .find(|n| n.kind == NameKind::AsGiven)
-        .or(child.names.first());
-    let other_names = child
-        .names
-        .iter()
-        .flat_map(|n| [n.given.as_ref(), n.family.as_ref()])
-        .flatten()
-        .map(|t| t.to_string())
-        .collect();
-    let birth = match child.birth {
+/// A birth as amparo-match compares them.
+pub fn birth_parts(birth: &Birth) -> BirthParts {
+    match *birth {
         Birth::Exact { date } => BirthParts {
             year: Some(date.year()),
             month: Some(date.month()),
@@ -54,7 +41,25 @@ pub fn person_of(id: &str, child: &Child) -> Person {
             ..Default::default()
         },
         Birth::Unknown => BirthParts::default(),
-    };
+    }
+}
+
+/// A child as amparo-match compares people: the name as given first, every other
+/// name part as another name.
+pub fn person_of(id: &str, child: &Child) -> Person {
+    let first = child
+        .names
+        .iter()
+        .find(|n| n.kind == NameKind::AsGiven)
+        .or(child.names.first());
+    let other_names = child
+        .names
+        .iter()
+        .flat_map(|n| [n.given.as_ref(), n.family.as_ref()])
+        .flatten()
+        .map(|t| t.to_string())
+        .collect();
+    let birth = birth_parts(&child.birth);
     Person {
         id: id.to_string(),
         given: first

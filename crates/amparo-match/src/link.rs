@@ -651,3 +651,115 @@ mod tests {
         assert_ne!(c[0], c[3]);
     }
 }
+
+/// m for tracing: among true matches, how often each level is seen. Names: the same
+/// spelling or a known variant most of the time. Birth: requesters often know only
+/// the year or an age, so agreeing on the year (level 3) is common for true matches.
+const TRACING_M: [&[f64]; FIELDS] = [
+    &[0.55, 0.25, 0.12, 0.06, 0.02],
+    &[0.60, 0.22, 0.10, 0.06, 0.02],
+    &[0.30, 0.10, 0.10, 0.30, 0.15, 0.05],
+    &[0.97, 0.03],
+];
+
+/// Typical chance agreement between two different children of one operation.
+const TRACING_U: [&[f64]; FIELDS] = [
+    &[0.02, 0.01, 0.03, 0.10, 0.84],
+    &[0.02, 0.01, 0.03, 0.10, 0.84],
+    &[0.002, 0.005, 0.02, 0.08, 0.25, 0.643],
+    &[0.5, 0.5],
+];
+
+/// Candidates for one person sought (a tracing request) among `pool`, best first, with
+/// each explanation. The model is fitted on the pool and the query together, so its
+/// weights reflect how common names and birth years are among these children.
+pub fn rank(query: &Person, pool: &[Person], threshold: f64) -> Vec<(usize, f64, Explanation)> {
+    let mut people = Vec::with_capacity(pool.len() + 1);
+    people.push(query.clone());
+    people.extend(pool.iter().cloned());
+    let linkage = link(&people, Some(1), 0.0);
+    // One query teaches nothing about m (how true matches differ: data quality), so m
+    // is the typical one below; u (chance agreement) comes from these children. The
+    // sought child is at most one of them: the prior is one in the pool's size.
+    // u from a small pool is noise: blend it with typical chance agreement, more of
+    // the pool's own the more pairs it has.
+    let n = people.len() as f64;
+    let pairs = (n * (n - 1.0) / 2.0).min(200_000.0);
+    let own = pairs / (pairs + 500.0);
+    let mut u = linkage.model.u.clone();
+    for (f, levels) in u.iter_mut().enumerate() {
+        for (l, x) in levels.iter_mut().enumerate() {
+            *x = own * *x + (1.0 - own) * TRACING_U[f][l];
+        }
+    }
+    let model = Model {
+        m: TRACING_M.map(|l| l.to_vec()),
+        u,
+        prior: (1.0 / pool.len().max(1) as f64).clamp(1e-4, 0.5),
+    };
+    let mut out: Vec<(usize, f64, Explanation)> = linkage
+        .pairs
+        .iter()
+        .filter(|p| p.a == 0 && p.b >= 1)
+        .map(|p| {
+            let e = explain(&model, query, &people[p.b]);
+            let probability = 1.0 / (1.0 + 2f64.powf(-e.total));
+            (p.b - 1, probability, e)
+        })
+        .filter(|(_, probability, _)| *probability >= threshold)
+        .collect();
+    out.sort_by(|x, y| y.1.partial_cmp(&x.1).unwrap_or(std::cmp::Ordering::Equal));
+    out
+}
+
+#[cfg(test)]
+mod rank_tests {
+    use super::*;
+
+    fn person(id: &str, given: &str, family: &str, sex: char, year: i32) -> Person {
+        Person {
+            id: id.into(),
+            given: given.into(),
+            family: family.into(),
+            other_names: vec![],
+            sex: Some(sex),
+            birth: BirthParts {
+                year: Some(year),
+                ..Default::default()
+            },
+        }
+    }
+
+    #[test]
+    fn the_sought_child_ranks_first_across_spellings() {
+        let pool = vec![
+            person("1", "Jacobo", "Vaingarten", 'm', 2014),
+            person("2", "Rivka", "Vaingarten", 'f', 2015),
+            person("3", "Moises", "Friedman", 'm', 2014),
+            person("4", "Jana", "Levi", 'f', 2012),
+            person("5", "Jacobo", "Testman", 'm', 2016),
+            person("6", "Shloime", "Weiss", 'm', 2013),
+        ];
+        let query = person("q", "Yankel", "Weingarten", 'm', 2014);
+        let ranked = rank(&query, &pool, 0.0);
+        assert!(!ranked.is_empty());
+        assert_eq!(
+            pool[ranked[0].0].id,
+            "1",
+            "{:?}",
+            ranked.iter().map(|r| (r.0, r.1)).collect::<Vec<_>>()
+        );
+        assert!(
+            ranked[0].1 > 0.5,
+            "{} {:?}",
+            ranked[0].1,
+            ranked[0].2.levels
+        );
+        let sister = ranked
+            .iter()
+            .find(|r| pool[r.0].id == "2")
+            .map(|r| r.1)
+            .unwrap_or(0.0);
+        assert!(sister < ranked[0].1);
+    }
+}

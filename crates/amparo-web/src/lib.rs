@@ -19,6 +19,7 @@ mod records;
 mod releases;
 pub mod session;
 pub mod state;
+mod tracing_requests;
 pub mod users;
 
 use crate::auth::LoginLimiter;
@@ -27,7 +28,7 @@ pub use crate::state::AppState;
 use amparo_domain::records::{
     Allegation, CarePlan, Child, Evidence, Facility, Household, Incident, MissingAlert, Operation,
     Person, Placement, Relationship, Release, Restriction, RiskFlag, RollCall, RollCallMark, Site,
-    Task, Visit, WelfareCheck,
+    Task, TracingRequest, Visit, WelfareCheck,
 };
 use amparo_store::Store;
 use axum::extract::{DefaultBodyLimit, Request};
@@ -96,6 +97,30 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/releases/{id}/approve", post(releases::approve))
         .route("/releases/{id}/refuse", post(releases::refuse))
+        .route(
+            "/tracing-requests",
+            get(records::list_route::<TracingRequest>).post(tracing_requests::create),
+        )
+        .route(
+            "/tracing-requests/search",
+            post(records::search_route::<TracingRequest>),
+        )
+        .route(
+            "/tracing-requests/{id}",
+            get(records::read_route::<TracingRequest>),
+        )
+        .route(
+            "/tracing-requests/{id}/history",
+            get(records::history_route::<TracingRequest>),
+        )
+        .route(
+            "/tracing-requests/{id}/candidates",
+            get(tracing_requests::candidates_api),
+        )
+        .route(
+            "/tracing-requests/{id}/decisions",
+            post(tracing_requests::decide_api),
+        )
         .route(
             "/children/{id}/photo",
             get(intake::get_photo)

@@ -190,6 +190,19 @@ fn kind_fields(kind: Kind) -> (Value, Vec<&'static str>) {
                 "legal_basis",
             ],
         ),
+        Kind::TracingRequest => (
+            json!({"operation_id": uuid(), "sought_names": arr(name_schema()), "sought_sex": en(&["female","male","unknown"]),
+                   "sought_birth": birth_schema(), "last_seen_place": s("string"), "last_seen_on": {"type":"string","format":"date"},
+                   "parents": arr(s("string")), "distinguishing_details": s("string"), "requester_name": name_schema(),
+                   "requester_agency": s("string"), "relationship_claimed": s("string"), "contact": s("string"),
+                   "contact_name": name_schema(), "requester_country": s("string"), "consent_to_share": s("boolean")}),
+            vec![
+                "sought_names",
+                "requester_name",
+                "relationship_claimed",
+                "contact",
+            ],
+        ),
         Kind::Task => (
             json!({"title": s("string"), "assignee": s("string"), "due": {"type":"string","format":"date"},
                    "record_id": uuid(), "status": en(&["open","done"]), "notes": s("string")}),
@@ -260,6 +273,18 @@ fn action_paths(paths: &mut serde_json::Map<String, Value>) {
                 "child_id":uuid(),"to_person":uuid(),"relationship_verification":s("string"),"child_views":s("string"),"receiving_household":uuid(),"legal_basis":legal.clone()}}),
             &["400","401","403","404","409","422"]);
     }
+    if let Some(r) = paths.get_mut("/api/v1/tracing-requests") {
+        r["post"] = action("Record a tracing request. When the requester or the contact matches a restricted person or an alleged perpetrator, its status is alert and it never shows candidates",
+            Value::Null, &["400","401","403","422"]);
+        r["post"]["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TracingRequestInput"}}}});
+    }
+    paths.insert("/api/v1/tracing-requests/{id}/candidates".into(), json!({"get": with_id(action(
+        "Children who may be the one sought, best first, with probability and per-field explanation (computed now, so changes on either side count); none for a request in alert",
+        Value::Null, &["401","404"]))}));
+    paths.insert("/api/v1/tracing-requests/{id}/decisions".into(), json!({"post": with_id(action(
+        "Confirm or reject a candidate; the request and the child keep the decision in their history",
+        json!({"type":"object","required":["child_id","decision"],"properties":{"child_id":uuid(),"decision":en(&["confirmed","rejected"])}}),
+        &["400","401","403","404","409","422"]))}));
     paths.insert("/api/v1/releases/{id}/approve".into(), json!({"post": with_id(action(
         "Approve a proposed release (release.approve; not the proposer; once per user). The second approval carries it out: the placement ends and the child is released",
         json!({"type":"object","properties":{"note":s("string")}}), &["400","401","403","404","409"]))}));
@@ -429,6 +454,7 @@ pub fn document() -> Value {
                 | Kind::Visit
                 | Kind::Evidence
                 | Kind::Release
+                | Kind::TracingRequest
         );
         let mut collection = json!({
             "get": {"summary": format!("List {c}"), "tags": [c], "parameters": list_params,

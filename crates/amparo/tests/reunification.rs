@@ -251,3 +251,168 @@ async fn barred_adults_are_refused(db: Db) {
     assert_eq!(r.body["status"], "refused");
 }
 on_both!(barred, barred_adults_are_refused);
+
+fn tracing(sought: Value, requester: Value) -> Value {
+    json!({"sought_names": sought, "sought_sex": "male", "sought_birth": {"precision": "year", "year": 2014},
+           "last_seen_place": "Comunidad del norte (prueba)", "parents": ["Perla Madreprueba"],
+           "requester_name": requester, "relationship_claimed": "mother", "contact": "+1 555 0100 (test)",
+           "requester_country": "CA", "consent_to_share": true})
+}
+
+async fn tracing_requests_match_and_alert(db: Db) {
+    let Some(server) = Server::start(db).await else {
+        return;
+    };
+    let w = world(&server, "Tracing Agency", "tr").await;
+    let inv = server.user("trinv", "investigator", "Tracing Agency", &[]);
+    let mut ids = Vec::new();
+    for (given, family, sex, year) in [
+        ("Jacobo", "Vaingarten", "male", 2014),
+        ("Rivka", "Vaingarten", "female", 2015),
+        ("Moisés", "Fridman", "male", 2014),
+        ("Shloime", "Weiss", "male", 2013),
+    ] {
+        let c = w
+            .caseworker
+            .create(
+                "/children",
+                json!({"operation_id": w.operation, "names": [{"given": given, "family": family}],
+                "sex": sex, "birth": {"precision": "year", "year": year}}),
+            )
+            .await;
+        ids.push(c["id"].as_str().unwrap().to_string());
+    }
+    // The mother in Canada spells him the Yiddish way, and in Hebrew script.
+    let req = w
+        .caseworker
+        .create("/tracing-requests", tracing(
+            json!([{"given": "Yankel", "family": "Weingarten"}, {"given": "יעקב", "family": "ווינגארטן"}]),
+            json!({"given": "Perla", "family": "Madreprueba"})))
+        .await;
+    assert_eq!(req["status"], "open");
+    let id = req["id"].as_str().unwrap();
+    let c = w
+        .caseworker
+        .get(&format!("/tracing-requests/{id}/candidates"))
+        .await;
+    assert_eq!(c.status, StatusCode::OK, "{}", c.body);
+    let items = c.body["items"].as_array().unwrap();
+    assert!(!items.is_empty(), "{}", c.body);
+    assert_eq!(items[0]["child"]["id"], ids[0].as_str(), "{}", c.body);
+    assert!(
+        items[0]["probability"].as_f64().unwrap() > 0.5,
+        "{}",
+        items[0]
+    );
+    assert_eq!(items[0]["explanation"].as_array().unwrap().len(), 4);
+    assert!(!items.iter().any(|i| i["child"]["id"] == ids[1].as_str()
+        && i["probability"].as_f64().unwrap() > items[0]["probability"].as_f64().unwrap()));
+    // Confirm the first, reject another: both records keep the decision.
+    let r = w
+        .caseworker
+        .post(
+            &format!("/tracing-requests/{id}/decisions"),
+            json!({"child_id": ids[0], "decision": "confirmed"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["status"], "matched");
+    let child = w
+        .caseworker
+        .get(&format!("/children/{}", ids[0]))
+        .await
+        .body;
+    assert_eq!(child["tracing_requests"], json!([id]));
+    let h = w
+        .caseworker
+        .get(&format!("/children/{}/history", ids[0]))
+        .await
+        .body;
+    assert_eq!(h["items"].as_array().unwrap().len(), 2, "{h}");
+    let r = w
+        .caseworker
+        .post(
+            &format!("/tracing-requests/{id}/decisions"),
+            json!({"child_id": ids[3], "decision": "rejected"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let c = w
+        .caseworker
+        .get(&format!("/tracing-requests/{id}/candidates"))
+        .await
+        .body;
+    assert_eq!(c["items"][0]["decision"]["decision"], "confirmed", "{c}");
+    // The status is the server's: a client cannot set it.
+    let mut forged = tracing(
+        json!([{"given": "Yankel", "family": "Weingarten"}]),
+        json!({"given": "Ana", "family": "Prueba"}),
+    );
+    forged["status"] = json!("matched");
+    assert_eq!(
+        w.caseworker.post("/tracing-requests", forged).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+
+    // A restricted father asks (under another spelling): an alert, no candidates.
+    let father = w
+        .caseworker
+        .create(
+            "/persons",
+            json!({"names": [{"given": "Zalman", "family": "Restringido"}], "sex": "male"}),
+        )
+        .await;
+    w.caseworker
+        .create("/restrictions", json!({"person_id": father["id"], "children": [ids[0]],
+            "authority": {"kind": "court_order", "issuing_authority": "Juzgado (prueba)", "reference": "JN-T-1", "date": "2026-01-12"},
+            "barred": ["contact", "location_information"]}))
+        .await;
+    let req = w
+        .caseworker
+        .create(
+            "/tracing-requests",
+            tracing(
+                json!([{"given": "Yankel", "family": "Weingarten"}]),
+                json!({"given": "Salman", "family": "Restringuido"}),
+            ),
+        )
+        .await;
+    assert_eq!(req["status"], "alert", "{req}");
+    assert!(req["alert"].as_str().unwrap().contains("restriction"));
+    let aid = req["id"].as_str().unwrap();
+    let c = w
+        .caseworker
+        .get(&format!("/tracing-requests/{aid}/candidates"))
+        .await
+        .body;
+    assert_eq!(c["items"], json!([]), "{c}");
+    assert!(!c.to_string().contains("Vaingarten"));
+    let r = w
+        .caseworker
+        .post(
+            &format!("/tracing-requests/{aid}/decisions"),
+            json!({"child_id": ids[0], "decision": "confirmed"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    // An alleged perpetrator named as the contact: an alert too.
+    let uncle = w
+        .caseworker
+        .create(
+            "/persons",
+            json!({"names": [{"given": "Mendel", "family": "Acusadoprueba"}], "sex": "male"}),
+        )
+        .await;
+    inv.create("/allegations", json!({"kind": "physical_abuse", "victims": [ids[1]], "perpetrators": [uncle["id"]],
+        "reported_by": "Fiscalía (prueba)", "reported_at": "2026-11-21T10:00:00Z", "summary": "Golpes."}))
+        .await;
+    let mut via_contact = tracing(
+        json!([{"given": "Rivke", "family": "Weingarten"}]),
+        json!({"given": "Ana", "family": "Vecinaprueba"}),
+    );
+    via_contact["contact_name"] = json!({"given": "Mendl", "family": "Acusadoprueba"});
+    let req = w.caseworker.create("/tracing-requests", via_contact).await;
+    assert_eq!(req["status"], "alert", "{req}");
+    assert!(server.cli(&["audit", "verify"], None).1.contains("intact"));
+}
+on_both!(tracing_requests, tracing_requests_match_and_alert);

@@ -1,0 +1,321 @@
+//! Tracing requests: someone looking for a child. Candidates are ranked by
+//! amparo-match each time they are asked for (so a change on either side counts at
+//! once), a caseworker confirms or rejects each, and a request from (or naming as
+//! contact) a restricted person or an alleged perpetrator shows no candidate at all.
+use crate::auth::Auth;
+use crate::body::{json_value, typed};
+use crate::error::{ApiError, ApiResult};
+use crate::records::{actor, ctx, require, reveal, shown, visible};
+use crate::state::AppState;
+use amparo_domain::names::Name;
+use amparo_domain::policy::{can_see, Capability, Sensitivity};
+use amparo_domain::records::{
+    Allegation, CandidateDecision, Child, Decision, Kind, Record, Restriction, Sex, TracingRequest,
+    TracingStatus,
+};
+use amparo_domain::text::{LongText, Text};
+use amparo_match::link::{rank, Person};
+use amparo_store::StoredRecord;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+/// Smallest probability shown as a candidate.
+const SHOWN_FROM: f64 = 0.2;
+
+fn parts(n: &Name) -> amparo_match::NameParts {
+    amparo_match::NameParts {
+        given: n.given.as_ref().map(|g| g.to_string()).unwrap_or_default(),
+        family: n.family.as_ref().map(|f| f.to_string()).unwrap_or_default(),
+    }
+}
+
+fn names_of(rec: &StoredRecord) -> Vec<Name> {
+    rec.data
+        .get("names")
+        .and_then(|n| serde_json::from_value::<Vec<Name>>(n.clone()).ok())
+        .unwrap_or_default()
+}
+
+/// Does any of `asking` match a person under restriction or an alleged perpetrator in
+/// this agency? Checked whatever the user may see: this check protects.
+async fn barred_requester(
+    state: &AppState,
+    auth: &Auth,
+    asking: &[&Name],
+) -> ApiResult<Option<&'static str>> {
+    let asking: Vec<amparo_match::NameParts> = asking.iter().map(|n| parts(n)).collect();
+    let hits = |person: &StoredRecord| {
+        names_of(person).iter().any(|n| {
+            let p = parts(n);
+            asking
+                .iter()
+                .any(|a| amparo_match::compare_names(a, &p).score >= amparo_match::LIKELY_SAME)
+        })
+    };
+    let today = Utc::now().date_naive();
+    let mut q = crate::custody::scoped(auth, Kind::Restriction);
+    q.facilities = None;
+    q.gates = vec![Sensitivity::Identity];
+    q.limit = 100_000;
+    for r in state.store.list(&q).await?.items {
+        let restriction: Restriction = r.typed()?;
+        if !restriction.in_force_on(today) {
+            continue;
+        }
+        if let Some(person) = state.store.get(restriction.person_id).await? {
+            if hits(&person) {
+                return Ok(Some("a person under restriction"));
+            }
+        }
+    }
+    let mut q = crate::custody::scoped(auth, Kind::Allegation);
+    q.facilities = None;
+    q.gates = vec![Sensitivity::Restricted];
+    q.limit = 100_000;
+    for a in state.store.list(&q).await?.items {
+        let allegation: Allegation = a.typed()?;
+        for p in &allegation.perpetrators {
+            if let Some(person) = state.store.get(*p).await? {
+                if hits(&person) {
+                    return Ok(Some("a person named in an investigation"));
+                }
+            }
+        }
+    }
+    Ok(None)
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    auth: Auth,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Response> {
+    require(
+        &state,
+        &auth,
+        Capability::CaseWrite,
+        "record tracing requests",
+    )
+    .await?;
+    let mut value = json_value(body)?;
+    if let Some(o) = value.as_object_mut() {
+        for server_field in ["status", "alert", "decisions"] {
+            if o.remove(server_field).is_some() {
+                return Err(ApiError::invalid(amparo_domain::Invalid::one(
+                    server_field,
+                    "is set by the server: leave it out",
+                )));
+            }
+        }
+    }
+    let mut request: TracingRequest = typed(value)?;
+    request.prepare(&ctx()).map_err(ApiError::invalid)?;
+    let mut asking = vec![&request.requester_name];
+    if let Some(c) = &request.contact_name {
+        asking.push(c);
+    }
+    if let Some(who) = barred_requester(&state, &auth, &asking).await? {
+        request.status = TracingStatus::Alert;
+        request.alert = LongText::try_from(format!(
+            "The requester or the contact matches {who}. No candidates are shown and nothing may be said to the requester. Talk to the investigating team before any contact."
+        ))
+        .ok();
+    }
+    let rec = state.store.create(&actor(&auth), request).await?;
+    let v = shown(&state, &auth, &rec).await?.value().clone();
+    Ok((StatusCode::CREATED, Json(v)).into_response())
+}
+
+fn sought(request: &TracingRequest) -> Person {
+    let first = request.sought_names.first();
+    Person {
+        id: "sought".into(),
+        given: first
+            .and_then(|n| n.given.as_ref())
+            .map(|g| g.to_string())
+            .unwrap_or_default(),
+        family: first
+            .and_then(|n| n.family.as_ref())
+            .map(|f| f.to_string())
+            .unwrap_or_default(),
+        other_names: request
+            .sought_names
+            .iter()
+            .flat_map(|n| [n.given.as_ref(), n.family.as_ref()])
+            .flatten()
+            .map(|t| t.to_string())
+            .collect(),
+        sex: match request.sought_sex {
+            Sex::Female => Some('f'),
+            Sex::Male => Some('m'),
+            Sex::Unknown => None,
+        },
+        birth: amparo_io::birth_parts(&request.sought_birth),
+    }
+}
+
+/// The candidates, best first: each child as the viewer may see it, with the
+/// probability, the per-field explanation and the decision taken, if any.
+pub(crate) async fn candidates(
+    state: &AppState,
+    auth: &Auth,
+    id: &str,
+) -> ApiResult<(StoredRecord, TracingRequest, Vec<Value>)> {
+    let rec = visible(state, auth, Kind::TracingRequest, id).await?;
+    let request: TracingRequest = rec.typed()?;
+    if request.status == TracingStatus::Alert {
+        return Ok((rec, request, Vec::new()));
+    }
+    let mut q = crate::custody::scoped(auth, Kind::Child);
+    q.operation_id = request.operation_id;
+    q.limit = 1_000_000;
+    let children: Vec<StoredRecord> = state
+        .store
+        .list(&q)
+        .await?
+        .items
+        .into_iter()
+        .filter(|c| can_see(&auth.viewer, &c.scope(), &c.data))
+        .filter(|c| c.data.get("status").and_then(Value::as_str) != Some("merged"))
+        .collect();
+    let pool: Vec<Person> = children
+        .iter()
+        .filter_map(|c| {
+            c.typed::<Child>()
+                .ok()
+                .map(|ch| amparo_io::person_of(&c.id.to_string(), &ch))
+        })
+        .collect();
+    let query = sought(&request);
+    let ranked = tokio::task::spawn_blocking(move || rank(&query, &pool, SHOWN_FROM))
+        .await
+        .map_err(|_| ApiError::internal())?;
+    let top: Vec<_> = ranked.into_iter().take(20).collect();
+    let recs: Vec<&StoredRecord> = top
+        .iter()
+        .filter_map(|(i, _, _)| children.get(*i))
+        .collect();
+    let revealed = reveal(state, auth, &recs, "tracing candidate").await?;
+    let mut out = Vec::new();
+    for ((_, probability, e), (rec, r)) in top.iter().zip(recs.iter().zip(revealed)) {
+        let decision = request
+            .decisions
+            .iter()
+            .find(|d| d.child_id == rec.id)
+            .map(|d| json!({"decision": d.decision, "by": d.by, "at": d.at}));
+        out.push(json!({
+            "child": r.value(),
+            "probability": probability,
+            "explanation": e.levels.iter().map(|(f, l, w)| json!({"field": f, "level": l, "weight": w})).collect::<Vec<_>>(),
+            "decision": decision,
+        }));
+    }
+    Ok((rec, request, out))
+}
+
+pub async fn candidates_api(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let (rec, request, items) = candidates(&state, &auth, &id).await?;
+    let total = items.len();
+    let mut body = json!({"items": items, "total": total, "status": request.status});
+    if request.status == TracingStatus::Alert {
+        let r = shown(&state, &auth, &rec).await?;
+        body["alert"] = r.value().get("alert").cloned().unwrap_or(Value::Null);
+    }
+    Ok(Json(body))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DecisionInput {
+    pub child_id: Uuid,
+    pub decision: Decision,
+}
+
+/// Confirm or reject a candidate: the request and the child both keep it in their
+/// history, in one transaction.
+pub(crate) async fn decide(
+    state: &AppState,
+    auth: &Auth,
+    id: &str,
+    input: DecisionInput,
+) -> ApiResult<StoredRecord> {
+    require(
+        state,
+        auth,
+        Capability::CaseWrite,
+        "decide on tracing candidates",
+    )
+    .await?;
+    let rec = visible(state, auth, Kind::TracingRequest, id).await?;
+    let child = visible(state, auth, Kind::Child, &input.child_id.to_string()).await?;
+    let mut request: TracingRequest = rec.typed()?;
+    if request.status == TracingStatus::Alert {
+        return Err(ApiError::conflict(
+            "This request raised an alert: no candidate may be confirmed. Talk to the investigating team.",
+        ));
+    }
+    request.decisions.retain(|d| d.child_id != child.id);
+    request.decisions.push(CandidateDecision {
+        child_id: child.id,
+        decision: input.decision,
+        by: Text::parse(&auth.user.username).map_err(ApiError::bad_request)?,
+        at: Utc::now(),
+    });
+    request.status = if request
+        .decisions
+        .iter()
+        .any(|d| d.decision == Decision::Confirmed)
+    {
+        TracingStatus::Matched
+    } else {
+        TracingStatus::Open
+    };
+    let who = actor(auth);
+    let mut tx = state.store.begin().await?;
+    let current = tx.get(rec.id).await?.ok_or_else(ApiError::not_found)?;
+    let why = match input.decision {
+        Decision::Confirmed => "candidate confirmed",
+        Decision::Rejected => "candidate rejected",
+    };
+    let stored = tx.update(&who, current, request, why).await?;
+    let child_now = tx.get(child.id).await?.ok_or_else(ApiError::not_found)?;
+    let mut c: Child = child_now.typed()?;
+    let had = c.tracing_requests.contains(&rec.id);
+    match input.decision {
+        Decision::Confirmed if !had => c.tracing_requests.push(rec.id),
+        Decision::Rejected if had => c.tracing_requests.retain(|t| *t != rec.id),
+        _ => {}
+    }
+    if had != c.tracing_requests.contains(&rec.id) {
+        let why = match input.decision {
+            Decision::Confirmed => "confirmed as sought by a tracing request",
+            Decision::Rejected => "tracing request match withdrawn",
+        };
+        tx.update(&who, child_now, c, why).await?;
+    }
+    tx.commit().await?;
+    Ok(stored)
+}
+
+pub async fn decide_api(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<Value>> {
+    let input: DecisionInput = typed(json_value(body)?)?;
+    let rec = decide(&state, &auth, &id, input).await?;
+    Ok(Json(shown(&state, &auth, &rec).await?.value().clone()))
+}
