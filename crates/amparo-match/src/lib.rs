@@ -7,6 +7,7 @@
 
 mod given_names;
 pub mod link;
+pub mod pprl;
 mod translit;
 
 pub use translit::hebrew_to_latin;

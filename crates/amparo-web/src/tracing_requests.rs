@@ -98,14 +98,24 @@ pub async fn create(
     auth: Auth,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
+    let rec = create_request(&state, &auth, json_value(body)?).await?;
+    let v = shown(&state, &auth, &rec).await?.value().clone();
+    Ok((StatusCode::CREATED, Json(v)).into_response())
+}
+
+/// Record a tracing request (API and page), with the check of who is asking.
+pub(crate) async fn create_request(
+    state: &AppState,
+    auth: &Auth,
+    mut value: Value,
+) -> ApiResult<StoredRecord> {
     require(
-        &state,
-        &auth,
+        state,
+        auth,
         Capability::CaseWrite,
         "record tracing requests",
     )
     .await?;
-    let mut value = json_value(body)?;
     if let Some(o) = value.as_object_mut() {
         for server_field in ["status", "alert", "decisions"] {
             if o.remove(server_field).is_some() {
@@ -122,16 +132,14 @@ pub async fn create(
     if let Some(c) = &request.contact_name {
         asking.push(c);
     }
-    if let Some(who) = barred_requester(&state, &auth, &asking).await? {
+    if let Some(who) = barred_requester(state, auth, &asking).await? {
         request.status = TracingStatus::Alert;
         request.alert = LongText::try_from(format!(
             "The requester or the contact matches {who}. No candidates are shown and nothing may be said to the requester. Talk to the investigating team before any contact."
         ))
         .ok();
     }
-    let rec = state.store.create(&actor(&auth), request).await?;
-    let v = shown(&state, &auth, &rec).await?.value().clone();
-    Ok((StatusCode::CREATED, Json(v)).into_response())
+    Ok(state.store.create(&actor(auth), request).await?)
 }
 
 fn sought(request: &TracingRequest) -> Person {

@@ -4,6 +4,7 @@
 mod demo;
 mod import;
 mod link;
+mod pprl;
 
 use amparo_domain::policy::Role;
 use amparo_store::{NewUser, Store, VerifyReport};
@@ -74,6 +75,10 @@ enum Command {
     /// Bring records in from a spreadsheet.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Privacy-preserving linkage between agencies: encode people into Bloom filters
+    /// with a shared secret, then match encodings by Dice similarity.
+    #[command(subcommand)]
+    Pprl(PprlCommand),
     /// Make a consistent backup (database and files) while the server runs (SQLite;
     /// on PostgreSQL use pg_dump, see docs/OPERATIONS.md).
     Backup {
@@ -168,6 +173,33 @@ enum ImportCommand {
         /// The user the import is recorded as (default: the console operator).
         #[arg(long = "as")]
         user: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum PprlCommand {
+    /// Encode a person CSV (the columns of amparo link) into id,clk.
+    Encode {
+        /// A file holding the secret both agencies share (at least 16 bytes).
+        #[arg(long)]
+        secret_file: PathBuf,
+        #[arg(long)]
+        input: PathBuf,
+        #[arg(long)]
+        output: PathBuf,
+        /// Rename a column: SOURCE=DEST (repeatable).
+        #[arg(long = "map")]
+        map: Vec<String>,
+    },
+    /// Match two encoded files: id_a,id_b,similarity, one match per record at most.
+    Match {
+        a: PathBuf,
+        b: PathBuf,
+        #[arg(long)]
+        output: PathBuf,
+        /// Smallest Dice similarity written.
+        #[arg(long, default_value_t = 0.6)]
+        threshold: f64,
     },
 }
 
@@ -434,6 +466,22 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             if !ok {
                 return Ok(ExitCode::from(1));
             }
+        }
+        Command::Pprl(PprlCommand::Encode {
+            secret_file,
+            input,
+            output,
+            map,
+        }) => {
+            eprintln!("{}", pprl::encode_file(secret_file, input, output, map)?);
+        }
+        Command::Pprl(PprlCommand::Match {
+            a,
+            b,
+            output,
+            threshold,
+        }) => {
+            eprintln!("{}", pprl::match_files(a, b, output, *threshold)?);
         }
         Command::Migrate => {
             let store = open(&cli).await?;

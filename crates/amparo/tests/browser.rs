@@ -677,3 +677,129 @@ async fn spreadsheet_import_in_the_browser() {
     assert!(b.find("#import-good").await.is_none() && b.find("#import-all").await.is_none());
     b.quit().await;
 }
+
+/// Scene S11 in the browser: a mother's tracing request finds her son under another
+/// spelling; his release needs two supervisors, neither the proposer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tracing_and_release_in_the_browser() {
+    if !browser_available() {
+        return;
+    }
+    let server = Server::start(Db::Sqlite).await.unwrap();
+    let base = server.base.clone();
+    let w = world(&server, "Browser Reunion", "bw").await;
+    let son = w
+        .caseworker
+        .create("/children", json!({"operation_id": w.operation, "names": [{"given": "Jacobo", "family": "Vaingarten"}],
+            "sex": "male", "birth": {"precision": "year", "year": 2014}, "wristband": "77"}))
+        .await;
+    let son_id = son["id"].as_str().unwrap().to_string();
+    w.caseworker
+        .create(
+            "/placements",
+            json!({"child_id": son_id, "facility_id": w.facility_a, "from": "2026-01-10T10:00:00Z",
+               "legal_basis": legal_basis(), "authorised_by": "Jueza de prueba"}),
+        )
+        .await;
+    let mother = w
+        .caseworker
+        .create(
+            "/persons",
+            json!({"names": [{"given": "Perla", "family": "Vaingarten"}], "sex": "female"}),
+        )
+        .await;
+    let _ = mother;
+    for u in ["bwsup1", "bwsup2"] {
+        let (code, out) = server.cli(
+            &[
+                "user",
+                "add",
+                "--username",
+                u,
+                "--role",
+                "supervisor",
+                "--agency",
+                "Browser Reunion",
+            ],
+            Some(&format!("{}\n", password_of(u))),
+        );
+        assert_eq!(code, 0, "{out}");
+    }
+    let driver = Driver::start().await;
+    let cw = driver.browser(1280, 900).await;
+    sign_in(&cw, &base, "bwcw", &password_of("bwcw")).await;
+    cw.goto(&format!("{base}/tracing")).await;
+    cw.wait_for("#tr-form").await;
+    for (field, value) in [
+        ("#t-given", "Yankel"),
+        ("#t-family", "Weingarten"),
+        ("#t-given2", "יעקב"),
+        ("#t-birth", "2014"),
+        ("#t-rgiven", "Perla"),
+        ("#t-rfamily", "Vaingarten"),
+        ("#t-rel", "madre"),
+        ("#t-contact", "+1 555 0100 (prueba)"),
+        ("#t-country", "CA"),
+    ] {
+        cw.type_into(field, value).await;
+    }
+    cw.click("#tr-save").await;
+    cw.wait_for(".candidate").await;
+    let first = cw.text(".candidate").await;
+    assert!(first.contains("Jacobo Vaingarten"), "{first}");
+    cw.screenshot(&shots().join("tracing-candidates.png")).await;
+    cw.click(".candidate .confirm").await;
+    cw.wait_for(".candidate .decision").await;
+    assert!(cw.text("#tr-status").await.contains("matched"));
+    let child = w.caseworker.get(&format!("/children/{son_id}")).await.body;
+    assert_eq!(child["tracing_requests"].as_array().unwrap().len(), 1);
+
+    // The release: proposed by the caseworker, approved by two supervisors.
+    cw.goto(&format!("{base}/releases")).await;
+    cw.wait_for("#rel-form").await;
+    cw.type_into("#rl-wristband", "77").await;
+    cw.script("const s=document.getElementById('rl-person'); for (const o of s.options) { if (o.text.includes('Perla')) s.value=o.value; }").await;
+    cw.type_into("#rl-verification", "Acta de nacimiento (prueba)")
+        .await;
+    cw.type_into("#rl-views", "Quiere vivir con su madre.")
+        .await;
+    cw.type_into("#rl-authority", "Juzgado de prueba").await;
+    cw.type_into("#rl-reference", "JN-REL-77").await;
+    cw.script("document.getElementById('rl-date').value='2026-11-20'")
+        .await;
+    cw.click("#rel-save").await;
+    cw.wait_for(".release[data-status=proposed]").await;
+    assert!(
+        cw.find(".release .approve").await.is_none(),
+        "a caseworker cannot approve"
+    );
+    for (i, sup) in ["bwsup1", "bwsup2"].into_iter().enumerate() {
+        let b = driver.browser(390, 844).await;
+        sign_in(&b, &base, sup, &password_of(sup)).await;
+        b.goto(&format!("{base}/releases")).await;
+        b.wait_for(".release .approve").await;
+        b.click(".release .approve").await;
+        if i == 0 {
+            b.wait_until(
+                "return document.querySelector('.release .approvals').textContent.includes('bwsup1')",
+                "first approval",
+            )
+            .await;
+            // One approval changes nothing for the child.
+            let c = w.caseworker.get(&format!("/children/{son_id}")).await.body;
+            assert_eq!(c["status"], "in_care");
+            assert!(
+                b.find(".release .approve").await.is_none(),
+                "the same person cannot approve twice"
+            );
+        } else {
+            b.wait_for(".release[data-status=released]").await;
+            b.screenshot(&shots().join("release-approved-phone.png"))
+                .await;
+        }
+        b.quit().await;
+    }
+    let c = w.caseworker.get(&format!("/children/{son_id}")).await.body;
+    assert_eq!(c["status"], "released");
+    cw.quit().await;
+}

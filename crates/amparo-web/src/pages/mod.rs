@@ -8,6 +8,7 @@ mod family;
 mod imports;
 mod login;
 mod protection;
+mod reunion;
 mod users;
 pub(crate) mod view;
 
@@ -49,6 +50,17 @@ pub fn routes() -> Router<AppState> {
                 )),
         )
         .route("/import/run", post(imports::run))
+        .route(
+            "/tracing",
+            get(reunion::tracing_list).post(reunion::tracing_submit),
+        )
+        .route("/tracing/{id}", get(reunion::tracing_page))
+        .route("/tracing/{id}/decide", post(reunion::tracing_decide))
+        .route(
+            "/releases",
+            get(reunion::releases).post(reunion::release_propose),
+        )
+        .route("/releases/{id}/decide", post(reunion::release_decide))
         .route("/import/jobs/{id}", get(imports::job))
         .route("/import/jobs/{id}/rejected.csv", get(imports::rejected))
         .route("/intake", get(children::intake_page))
