@@ -373,7 +373,10 @@ pub fn field_sensitivity(kind: Kind, field: &str) -> Sensitivity {
             | "contact_name"
             | "requester_country"
             | "consent_to_share"
-            | "alert",
+            | "alert"
+            | "referral_from"
+            | "referral_reference"
+            | "replies",
         ) => Identity,
         (Kind::Child, "tracing_requests") => Identity,
         // What the server found (it may name an allegation): investigators only.

@@ -1297,6 +1297,23 @@ pub struct TracingRequest {
     pub alert: Option<LongText>,
     #[serde(default)]
     pub decisions: Vec<CandidateDecision>,
+    /// For a request received from a partner agency: its name and its own id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referral_from: Option<Text>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referral_reference: Option<Uuid>,
+    /// Answers received from partner agencies, kept as they came (never merged in).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replies: Vec<ReferralReply>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReferralReply {
+    pub from: Text,
+    pub received_at: DateTime<Utc>,
+    /// The sections the sender chose to share, as sent.
+    pub shared: serde_json::Value,
 }
 
 impl Record for TracingRequest {

@@ -7,6 +7,7 @@ mod audit;
 mod db;
 mod error;
 mod files;
+mod partners;
 mod records;
 mod users;
 
@@ -14,6 +15,7 @@ pub use audit::{AuditRow, VerifyReport};
 pub use db::{Backend, Store, WriteTx};
 pub use error::StoreError;
 pub use files::FileStore;
+pub use partners::Partner;
 pub use records::{
     changed_fields, Actor, ChildSummary, HistoryEntry, ListQuery, Page, StoredRecord,
 };

@@ -127,7 +127,7 @@ pub fn gate_str(s: Sensitivity) -> &'static str {
 const RECORD_COLUMNS: &str = "id, kind, agency_id, case_number, facility_id, data, version, \
     created_at, created_by, updated_at, updated_by";
 
-fn parse_uuid(s: &str) -> Result<Uuid, StoreError> {
+pub(crate) fn parse_uuid(s: &str) -> Result<Uuid, StoreError> {
     Uuid::parse_str(s).map_err(|_| StoreError::Corrupt(format!("bad id '{s}'")))
 }
 

@@ -16,6 +16,7 @@ pub mod openapi;
 mod pages;
 mod protection;
 mod records;
+mod referrals;
 mod releases;
 pub mod session;
 pub mod state;
@@ -53,6 +54,13 @@ pub struct Options {
 
 pub fn state(store: Store, opts: Options) -> Result<AppState, ApiError> {
     let dummy = auth::hash_password(&auth::random_token(16)?)?;
+    let data_dir = opts
+        .files_dir
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_else(|| std::path::PathBuf::from("."));
+    let keys = amparo_io::referral::ServerKeys::load_or_create(&data_dir)
+        .map_err(|m| ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, "Keys", m))?;
     Ok(AppState {
         store,
         files: amparo_store::FileStore::new(opts.files_dir),
@@ -61,6 +69,7 @@ pub fn state(store: Store, opts: Options) -> Result<AppState, ApiError> {
         dummy_hash: Arc::new(dummy),
         rollcalls: Arc::new(custody::RollCallHub::default()),
         imports: Arc::new(dataio::ImportJobs::default()),
+        keys: Arc::new(keys),
     })
 }
 
@@ -97,6 +106,20 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/releases/{id}/approve", post(releases::approve))
         .route("/releases/{id}/refuse", post(releases::refuse))
+        .route(
+            "/partners",
+            get(referrals::partners).post(referrals::add_partner),
+        )
+        .route("/partners/self", get(referrals::own_keys))
+        .route(
+            "/tracing-requests/{id}/referral",
+            post(referrals::export_tracing_request),
+        )
+        .route("/children/{id}/referral", post(referrals::export_child))
+        .route(
+            "/referrals/import",
+            post(referrals::import).layer(DefaultBodyLimit::max(8 * 1024 * 1024)),
+        )
         .route(
             "/tracing-requests",
             get(records::list_route::<TracingRequest>).post(tracing_requests::create),

@@ -285,6 +285,28 @@ fn action_paths(paths: &mut serde_json::Map<String, Value>) {
         "Confirm or reject a candidate; the request and the child keep the decision in their history",
         json!({"type":"object","required":["child_id","decision"],"properties":{"child_id":uuid(),"decision":en(&["confirmed","rejected"])}}),
         &["400","401","403","404","409","422"]))}));
+    paths.insert("/api/v1/partners".into(), json!({
+        "get": action("Partner agencies of the caller's agency, with their public keys", Value::Null, &["401", "403"]),
+        "post": action("Register a partner agency (user.admin) with the keys it printed with `amparo partner key`",
+            json!({"type":"object","required":["name","country","signing_key","age_recipient"],"properties":{
+                "name":s("string"),"country":s("string"),"signing_key":s("string"),"age_recipient":s("string")}}),
+            &["400","401","403","409","422"]),
+    }));
+    paths.insert("/api/v1/partners/self".into(), json!({"get": action("This server's public keys: the Ed25519 signing key and the age recipient", Value::Null, &["401"])}));
+    let referral_params = json!([{"name": "id", "in": "path", "required": true, "schema": uuid()},
+        {"name": "partner", "in": "query", "required": true, "schema": uuid()},
+        {"name": "sections", "in": "query", "schema": s("string"), "description": "identity,status,care (children only; a location is never sent)"},
+        {"name": "in_reply_to", "in": "query", "schema": uuid()}]);
+    let referral = |summary: &str| {
+        json!({"post": {"summary": summary, "parameters": referral_params.clone(),
+        "responses": {"200": {"description": "an encrypted, signed package", "content": {"application/octet-stream": {}}},
+                      "400": problem(), "401": problem(), "403": problem(), "404": problem(), "409": problem(), "422": problem()}}})
+    };
+    paths.insert("/api/v1/tracing-requests/{id}/referral".into(), referral("A tracing request as a referral package for one partner (signed with this server's Ed25519 key, encrypted to the partner)"));
+    paths.insert("/api/v1/children/{id}/referral".into(), referral("The chosen sections of a child's case as a referral package for one partner; in_reply_to names the partner's request it answers"));
+    paths.insert("/api/v1/referrals/import".into(), json!({"post": {"summary": "Receive a package from a partner: decrypted, its signature verified against the registered partners, then imported as a new tracing request or appended as a reply; never overwrites",
+        "requestBody": {"required": true, "content": {"application/octet-stream": {}}},
+        "responses": {"201": ok(json!({"type":"object"})), "401": problem(), "403": problem(), "404": problem(), "413": problem(), "422": problem()}}}));
     paths.insert("/api/v1/releases/{id}/approve".into(), json!({"post": with_id(action(
         "Approve a proposed release (release.approve; not the proposer; once per user). The second approval carries it out: the placement ends and the child is released",
         json!({"type":"object","properties":{"note":s("string")}}), &["400","401","403","404","409"]))}));

@@ -17,4 +17,6 @@ pub struct AppState {
     pub rollcalls: Arc<crate::custody::RollCallHub>,
     /// Spreadsheet uploads awaiting confirmation and imports in progress (pages).
     pub imports: Arc<crate::dataio::ImportJobs>,
+    /// This server's signing and encryption keys, for referral packages.
+    pub keys: Arc<amparo_io::referral::ServerKeys>,
 }

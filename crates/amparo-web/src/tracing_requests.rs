@@ -107,7 +107,25 @@ pub async fn create(
 pub(crate) async fn create_request(
     state: &AppState,
     auth: &Auth,
+    value: Value,
+) -> ApiResult<StoredRecord> {
+    create_checked(state, auth, value, false).await
+}
+
+/// A request received from a partner: its referral fields are the server's own.
+pub(crate) async fn create_imported(
+    state: &AppState,
+    auth: &Auth,
+    value: Value,
+) -> ApiResult<StoredRecord> {
+    create_checked(state, auth, value, true).await
+}
+
+async fn create_checked(
+    state: &AppState,
+    auth: &Auth,
     mut value: Value,
+    imported: bool,
 ) -> ApiResult<StoredRecord> {
     require(
         state,
@@ -116,8 +134,15 @@ pub(crate) async fn create_request(
         "record tracing requests",
     )
     .await?;
-    if let Some(o) = value.as_object_mut() {
-        for server_field in ["status", "alert", "decisions"] {
+    if let (Some(o), false) = (value.as_object_mut(), imported) {
+        for server_field in [
+            "status",
+            "alert",
+            "decisions",
+            "referral_from",
+            "referral_reference",
+            "replies",
+        ] {
             if o.remove(server_field).is_some() {
                 return Err(ApiError::invalid(amparo_domain::Invalid::one(
                     server_field,

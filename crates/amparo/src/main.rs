@@ -79,6 +79,9 @@ enum Command {
     /// with a shared secret, then match encodings by Dice similarity.
     #[command(subcommand)]
     Pprl(PprlCommand),
+    /// Partner agencies abroad, for referral packages.
+    #[command(subcommand)]
+    Partner(PartnerCommand),
     /// Make a consistent backup (database and files) while the server runs (SQLite;
     /// on PostgreSQL use pg_dump, see docs/OPERATIONS.md).
     Backup {
@@ -173,6 +176,32 @@ enum ImportCommand {
         /// The user the import is recorded as (default: the console operator).
         #[arg(long = "as")]
         user: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum PartnerCommand {
+    /// Print this server's public keys, for partners to register it.
+    Key,
+    /// Register a partner agency with the keys it printed with `amparo partner key`.
+    Add {
+        /// Your agency (the one that will exchange packages with the partner).
+        #[arg(long)]
+        agency: String,
+        #[arg(long)]
+        name: String,
+        /// ISO 3166-1 alpha-2, e.g. CA.
+        #[arg(long)]
+        country: String,
+        #[arg(long)]
+        signing_key: String,
+        #[arg(long)]
+        age_recipient: String,
+    },
+    /// List the partners of an agency.
+    List {
+        #[arg(long)]
+        agency: String,
     },
 }
 
@@ -482,6 +511,50 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             threshold,
         }) => {
             eprintln!("{}", pprl::match_files(a, b, output, *threshold)?);
+        }
+        Command::Partner(PartnerCommand::Key) => {
+            let keys = amparo_io::referral::ServerKeys::load_or_create(&cli.data_dir)?;
+            let p = keys.public();
+            println!("signing-key {}", p.signing_key);
+            println!("age-recipient {}", p.age_recipient);
+        }
+        Command::Partner(PartnerCommand::Add {
+            agency,
+            name,
+            country,
+            signing_key,
+            age_recipient,
+        }) => {
+            amparo_io::referral::check_public_keys(signing_key, age_recipient)?;
+            let country = amparo_domain::country::Country::parse(country)?;
+            let name = amparo_domain::text::Text::parse(name).map_err(|m| format!("--name {m}"))?;
+            let store = open(&cli).await?;
+            let agency = store
+                .ensure_agency("cli", agency)
+                .await
+                .map_err(|e| e.to_string())?;
+            let p = store
+                .add_partner(
+                    "cli",
+                    agency.id,
+                    name.as_str(),
+                    country.as_str(),
+                    signing_key.trim(),
+                    age_recipient.trim(),
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("{}", p.id);
+        }
+        Command::Partner(PartnerCommand::List { agency }) => {
+            let store = open(&cli).await?;
+            let agency = store
+                .ensure_agency("cli", agency)
+                .await
+                .map_err(|e| e.to_string())?;
+            for p in store.partners(agency.id).await.map_err(|e| e.to_string())? {
+                println!("{}\t{}\t{}", p.id, p.name, p.country);
+            }
         }
         Command::Migrate => {
             let store = open(&cli).await?;

@@ -416,3 +416,239 @@ async fn tracing_requests_match_and_alert(db: Db) {
     assert!(server.cli(&["audit", "verify"], None).1.contains("intact"));
 }
 on_both!(tracing_requests, tracing_requests_match_and_alert);
+
+fn keys_of(server: &Server) -> (String, String) {
+    let (code, out) = server.cli(&["partner", "key"], None);
+    assert_eq!(code, 0, "{out}");
+    let get = |k: &str| {
+        out.lines()
+            .find_map(|l| l.strip_prefix(k))
+            .unwrap()
+            .trim()
+            .to_string()
+    };
+    (get("signing-key "), get("age-recipient "))
+}
+
+async fn package(api: &Api, path: &str) -> (StatusCode, Vec<u8>) {
+    let r = api
+        .client
+        .post(format!("{}/api/v1{path}", api.base))
+        .bearer_auth(api.token.as_deref().unwrap())
+        .send()
+        .await
+        .unwrap();
+    (r.status(), r.bytes().await.unwrap().to_vec())
+}
+
+async fn send_package(api: &Api, bytes: Vec<u8>) -> reqwest::Response {
+    api.client
+        .post(format!("{}/api/v1/referrals/import", api.base))
+        .bearer_auth(api.token.as_deref().unwrap())
+        .header("content-type", "application/octet-stream")
+        .body(bytes)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Two servers, two databases, two sets of keys: Canada asks, Guatemala finds the
+/// child under another spelling and answers; a changed package is refused.
+async fn two_agencies_exchange(db: Db) {
+    let Some(gt) = Server::start(db).await else {
+        return;
+    };
+    let Some(ca) = Server::start(db).await else {
+        return;
+    };
+    let w = world(&gt, "Agencia Guatemala", "gt").await;
+    let son = w
+        .caseworker
+        .create("/children", json!({"operation_id": w.operation, "names": [{"given": "Jacobo", "family": "Vaingarten"}],
+            "sex": "male", "birth": {"precision": "year", "year": 2014}}))
+        .await;
+    let ca_cw = ca.user("cacw", "caseworker", "Agence Canada", &[]);
+    // Each registers the other with the keys it printed.
+    let (gt_sign, gt_age) = keys_of(&gt);
+    let (ca_sign, ca_age) = keys_of(&ca);
+    let (code, out) = gt.cli(
+        &[
+            "partner",
+            "add",
+            "--agency",
+            "Agencia Guatemala",
+            "--name",
+            "Agence Canada",
+            "--country",
+            "CA",
+            "--signing-key",
+            &ca_sign,
+            "--age-recipient",
+            &ca_age,
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{out}");
+    let ca_at_gt = out.lines().next().unwrap().trim().to_string();
+    let (code, out) = ca.cli(
+        &[
+            "partner",
+            "add",
+            "--agency",
+            "Agence Canada",
+            "--name",
+            "Agencia Guatemala",
+            "--country",
+            "GT",
+            "--signing-key",
+            &gt_sign,
+            "--age-recipient",
+            &gt_age,
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{out}");
+    let gt_at_ca = out.lines().next().unwrap().trim().to_string();
+
+    // Canada: the mother's request, sent as a package.
+    let req = ca_cw
+        .create(
+            "/tracing-requests",
+            tracing(
+                json!([{"given": "Yankel", "family": "Weingarten"}]),
+                json!({"given": "Perla", "family": "Madreprueba"}),
+            ),
+        )
+        .await;
+    let ca_req = req["id"].as_str().unwrap().to_string();
+    let (status, pkg) = package(
+        &ca_cw,
+        &format!("/tracing-requests/{ca_req}/referral?partner={gt_at_ca}"),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "{} (partner id '{gt_at_ca}')",
+        String::from_utf8_lossy(&pkg)
+    );
+    assert!(
+        !String::from_utf8_lossy(&pkg).contains("Weingarten"),
+        "the package is encrypted"
+    );
+
+    // A package changed on the way is refused, with a message, and nothing is created.
+    let mut bad = pkg.clone();
+    let at = bad.len() / 2;
+    bad[at] ^= 0x40;
+    let r = send_package(&w.caseworker, bad).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = r.json().await.unwrap();
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("changed or damaged"),
+        "{body}"
+    );
+    // A package from an agency that is not a partner is refused too.
+    let stranger = Server::start(db).await.unwrap();
+    let st_cw = stranger.user("stcw", "caseworker", "Unknown agency", &[]);
+    let (code, out) = stranger.cli(
+        &[
+            "partner",
+            "add",
+            "--agency",
+            "Unknown agency",
+            "--name",
+            "GT",
+            "--country",
+            "GT",
+            "--signing-key",
+            &gt_sign,
+            "--age-recipient",
+            &gt_age,
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{out}");
+    let st_req = st_cw
+        .create(
+            "/tracing-requests",
+            tracing(
+                json!([{"given": "Yankel", "family": "Weingarten"}]),
+                json!({"given": "X", "family": "Y"}),
+            ),
+        )
+        .await;
+    let (_, forged) = package(
+        &st_cw,
+        &format!(
+            "/tracing-requests/{}/referral?partner={}",
+            st_req["id"].as_str().unwrap(),
+            out.lines().next().unwrap().trim()
+        ),
+    )
+    .await;
+    let r = send_package(&w.caseworker, forged).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = r.json().await.unwrap();
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("not registered as a partner"),
+        "{body}"
+    );
+    assert_eq!(w.caseworker.get("/tracing-requests").await.body["total"], 0);
+
+    // Guatemala imports the real one, finds the child, confirms, answers.
+    let r = send_package(&w.caseworker, pkg).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let body: Value = r.json().await.unwrap();
+    let gt_req = body["id"].as_str().unwrap().to_string();
+    let imported = w
+        .caseworker
+        .get(&format!("/tracing-requests/{gt_req}"))
+        .await
+        .body;
+    assert_eq!(imported["referral_from"], "Agence Canada");
+    assert_eq!(imported["referral_reference"], ca_req.as_str());
+    let c = w
+        .caseworker
+        .get(&format!("/tracing-requests/{gt_req}/candidates"))
+        .await
+        .body;
+    assert_eq!(c["items"][0]["child"]["id"], son["id"], "{c}");
+    let r = w
+        .caseworker
+        .post(
+            &format!("/tracing-requests/{gt_req}/decisions"),
+            json!({"child_id": son["id"], "decision": "confirmed"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let (status, answer) = package(&w.caseworker, &format!(
+        "/children/{}/referral?partner={ca_at_gt}&sections=identity,status&in_reply_to={ca_req}", son["id"].as_str().unwrap())).await;
+    assert_eq!(status, StatusCode::OK);
+    let r = send_package(&ca_cw, answer).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let back = ca_cw.get(&format!("/tracing-requests/{ca_req}")).await.body;
+    let reply = &back["replies"][0];
+    assert_eq!(reply["from"], "Agencia Guatemala");
+    assert_eq!(reply["shared"]["child"]["names"][0]["given"], "Jacobo");
+    assert!(
+        reply["shared"]["child"]
+            .get("current_facility_id")
+            .is_none(),
+        "never a location: {reply}"
+    );
+    assert!(
+        !back.to_string().contains(&w.facility_a),
+        "no facility id travels"
+    );
+    for s in [&gt, &ca] {
+        assert!(s.cli(&["audit", "verify"], None).1.contains("intact"));
+    }
+}
+on_both!(two_agencies, two_agencies_exchange);
