@@ -99,6 +99,17 @@ fn cookie_value(parts: &Parts, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_string())
 }
 
+impl Auth {
+    /// A user acting at the server's console (the CLI): their own roles and scope.
+    pub fn console(user: UserRow) -> Auth {
+        Auth {
+            viewer: viewer_of(&user),
+            user,
+            via: Via::Bearer,
+        }
+    }
+}
+
 fn viewer_of(user: &UserRow) -> Viewer {
     Viewer::new(
         user.id,

@@ -16,7 +16,7 @@ pub mod openapi;
 mod pages;
 mod protection;
 mod records;
-mod referrals;
+pub mod referrals;
 mod releases;
 pub mod session;
 pub mod state;

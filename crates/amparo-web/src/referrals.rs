@@ -118,10 +118,23 @@ pub async fn export_tracing_request(
     Path(id): Path<String>,
     query: Result<Query<ExportQuery>, QueryRejection>,
 ) -> ApiResult<Response> {
-    require(&state, &auth, Capability::CaseWrite, "send referrals").await?;
     let Query(q) = query.map_err(|_| ApiError::bad_request("give partner=ID"))?;
-    let rec = visible(&state, &auth, Kind::TracingRequest, &id).await?;
-    let partner = partner_of(&state, &auth, q.partner).await?;
+    Ok(package_response(
+        seal_tracing_request(&state, &auth, &id, q.partner).await?,
+    ))
+}
+
+/// The package of a tracing request for one partner (API and CLI).
+pub async fn seal_tracing_request(
+    state: &AppState,
+    auth: &Auth,
+    id: &str,
+    partner: Uuid,
+) -> ApiResult<Vec<u8>> {
+    let (state, auth) = (state.clone(), auth.clone());
+    require(&state, &auth, Capability::CaseWrite, "send referrals").await?;
+    let rec = visible(&state, &auth, Kind::TracingRequest, id).await?;
+    let partner = partner_of(&state, &auth, partner).await?;
     let request: TracingRequest = rec.typed()?;
     if !request.consent_to_share {
         return Err(ApiError::conflict(
@@ -160,7 +173,7 @@ pub async fn export_tracing_request(
             format!("referral package sent to partner {}", partner.name),
         )
         .await?;
-    Ok(package_response(bytes))
+    Ok(bytes)
 }
 
 /// The chosen sections of a child's case, sealed for a partner. Names and birth
@@ -172,14 +185,35 @@ pub async fn export_child(
     Path(id): Path<String>,
     query: Result<Query<ExportQuery>, QueryRejection>,
 ) -> ApiResult<Response> {
-    require(&state, &auth, Capability::CaseWrite, "send referrals").await?;
     let Query(q) =
         query.map_err(|_| ApiError::bad_request("give partner=ID and sections=identity,status"))?;
-    let rec = visible(&state, &auth, Kind::Child, &id).await?;
-    let partner = partner_of(&state, &auth, q.partner).await?;
-    let sections: Vec<String> = q
-        .sections
-        .as_deref()
+    Ok(package_response(
+        seal_child(
+            &state,
+            &auth,
+            &id,
+            q.partner,
+            q.sections.as_deref(),
+            q.in_reply_to,
+        )
+        .await?,
+    ))
+}
+
+/// The package of a child's case for one partner (API and CLI).
+pub async fn seal_child(
+    state: &AppState,
+    auth: &Auth,
+    id: &str,
+    partner: Uuid,
+    sections: Option<&str>,
+    in_reply_to: Option<Uuid>,
+) -> ApiResult<Vec<u8>> {
+    let (state, auth) = (state.clone(), auth.clone());
+    require(&state, &auth, Capability::CaseWrite, "send referrals").await?;
+    let rec = visible(&state, &auth, Kind::Child, id).await?;
+    let partner = partner_of(&state, &auth, partner).await?;
+    let sections: Vec<String> = sections
         .unwrap_or("status")
         .split(',')
         .map(|s| s.trim().to_string())
@@ -218,7 +252,7 @@ pub async fn export_child(
     }
     let payload = json!({
         "kind": "child_case", "from_agency": our_name(&auth), "sent_at": Utc::now(),
-        "reference": rec.id, "in_reply_to": q.in_reply_to, "sections": sections, "child": shared,
+        "reference": rec.id, "in_reply_to": in_reply_to, "sections": sections, "child": shared,
     });
     let bytes = state
         .keys
@@ -238,7 +272,7 @@ pub async fn export_child(
             ),
         )
         .await?;
-    Ok(package_response(bytes))
+    Ok(bytes)
 }
 
 /// Receive a package: verified against the registered partners, then a new tracing
@@ -248,7 +282,6 @@ pub async fn import(
     auth: Auth,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
-    require(&state, &auth, Capability::CaseWrite, "receive referrals").await?;
     let bytes = body.map_err(|_| {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -256,11 +289,19 @@ pub async fn import(
             "The package is larger than 8 MiB.",
         )
     })?;
+    let answer = receive(&state, &auth, &bytes).await?;
+    Ok((StatusCode::CREATED, Json(answer)).into_response())
+}
+
+/// Verify and import a package (API and CLI): `{"kind": ..., "id": ...}`.
+pub async fn receive(state: &AppState, auth: &Auth, bytes: &[u8]) -> ApiResult<Value> {
+    let (state, auth) = (state.clone(), auth.clone());
+    require(&state, &auth, Capability::CaseWrite, "receive referrals").await?;
     let partners = state.store.partners(auth.viewer.agency_id).await?;
     let keys: Vec<String> = partners.iter().map(|p| p.signing_key.clone()).collect();
     let (payload, who) = state
         .keys
-        .open(&bytes, &keys)
+        .open(bytes, &keys)
         .map_err(|m| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "Package refused", m))?;
     let partner = &partners[who];
     let from = Text::parse(&partner.name).map_err(ApiError::bad_request)?;
@@ -311,11 +352,7 @@ pub async fn import(
                     format!("received from partner {}", partner.name),
                 )
                 .await?;
-            Ok((
-                StatusCode::CREATED,
-                Json(json!({"kind": "tracing_request", "id": rec.id})),
-            )
-                .into_response())
+            Ok(json!({"kind": "tracing_request", "id": rec.id}))
         }
         Some("child_case") => {
             let answered = payload["in_reply_to"]
@@ -340,11 +377,7 @@ pub async fn import(
                 )
                 .await?;
             tx.commit().await?;
-            Ok((
-                StatusCode::CREATED,
-                Json(json!({"kind": "reply", "id": stored.id})),
-            )
-                .into_response())
+            Ok(json!({"kind": "reply", "id": stored.id}))
         }
         _ => Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -79,6 +79,9 @@ enum Command {
     /// with a shared secret, then match encodings by Dice similarity.
     #[command(subcommand)]
     Pprl(PprlCommand),
+    /// Referral packages to and from partner agencies, as files.
+    #[command(subcommand)]
+    Referral(ReferralCommand),
     /// Partner agencies abroad, for referral packages.
     #[command(subcommand)]
     Partner(PartnerCommand),
@@ -176,6 +179,37 @@ enum ImportCommand {
         /// The user the import is recorded as (default: the console operator).
         #[arg(long = "as")]
         user: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReferralCommand {
+    /// Seal a tracing request, or chosen sections of a child's case, for one partner.
+    Export {
+        /// The user the package is sent as (their role and scope apply).
+        #[arg(long = "as")]
+        user: String,
+        /// The partner's name as registered.
+        #[arg(long)]
+        partner: String,
+        #[arg(long, conflicts_with = "child", required_unless_present = "child")]
+        tracing_request: Option<Uuid>,
+        #[arg(long)]
+        child: Option<Uuid>,
+        /// For a child: identity, status, care (comma-separated). A location is never sent.
+        #[arg(long, default_value = "status")]
+        sections: String,
+        /// For an answer: the partner's id of the request it answers.
+        #[arg(long)]
+        in_reply_to: Option<Uuid>,
+        #[arg(long)]
+        output: PathBuf,
+    },
+    /// Verify and import a package received from a partner.
+    Import {
+        #[arg(long = "as")]
+        user: String,
+        file: PathBuf,
     },
 }
 
@@ -511,6 +545,92 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             threshold,
         }) => {
             eprintln!("{}", pprl::match_files(a, b, output, *threshold)?);
+        }
+        Command::Referral(cmd) => {
+            let user_name = match cmd {
+                ReferralCommand::Export { user, .. } | ReferralCommand::Import { user, .. } => user,
+            };
+            let store = open(&cli).await?;
+            let user = store
+                .user_by_username(user_name)
+                .await
+                .map_err(|e| e.to_string())?
+                .filter(|u| !u.disabled)
+                .ok_or_else(|| format!("no active user '{user_name}'"))?;
+            let state = amparo_web::state(
+                store.clone(),
+                amparo_web::Options {
+                    secure_cookies: false,
+                    files_dir: cli.data_dir.join("files"),
+                },
+            )
+            .map_err(|e| e.detail)?;
+            let auth = amparo_web::auth::Auth::console(user);
+            match cmd {
+                ReferralCommand::Export {
+                    partner,
+                    tracing_request,
+                    child,
+                    sections,
+                    in_reply_to,
+                    output,
+                    ..
+                } => {
+                    if output.exists() {
+                        return Err(format!(
+                            "{} already exists: choose a new file",
+                            output.display()
+                        ));
+                    }
+                    let p = store
+                        .partners(auth.user.agency_id)
+                        .await
+                        .map_err(|e| e.to_string())?
+                        .into_iter()
+                        .find(|p| &p.name == partner)
+                        .ok_or_else(|| {
+                            format!("no partner named '{partner}' (see amparo partner list)")
+                        })?;
+                    let bytes = match (tracing_request, child) {
+                        (Some(t), _) => {
+                            amparo_web::referrals::seal_tracing_request(
+                                &state,
+                                &auth,
+                                &t.to_string(),
+                                p.id,
+                            )
+                            .await
+                        }
+                        (None, Some(c)) => {
+                            amparo_web::referrals::seal_child(
+                                &state,
+                                &auth,
+                                &c.to_string(),
+                                p.id,
+                                Some(sections),
+                                *in_reply_to,
+                            )
+                            .await
+                        }
+                        (None, None) => {
+                            return Err("give --tracing-request ID or --child ID".into())
+                        }
+                    }
+                    .map_err(|e| e.detail)?;
+                    std::fs::write(output, bytes)
+                        .map_err(|e| format!("cannot write {}: {e}", output.display()))?;
+                    println!("package for {} written to {}", p.name, output.display());
+                }
+                ReferralCommand::Import { file, .. } => {
+                    let bytes = std::fs::read(file)
+                        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+                    let answer = amparo_web::referrals::receive(&state, &auth, &bytes)
+                        .await
+                        .map_err(|e| e.detail)?;
+                    println!("{answer}");
+                }
+            }
+            store.close().await;
         }
         Command::Partner(PartnerCommand::Key) => {
             let keys = amparo_io::referral::ServerKeys::load_or_create(&cli.data_dir)?;

@@ -628,11 +628,35 @@ async fn two_agencies_exchange(db: Db) {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK);
-    let (status, answer) = package(&w.caseworker, &format!(
-        "/children/{}/referral?partner={ca_at_gt}&sections=identity,status&in_reply_to={ca_req}", son["id"].as_str().unwrap())).await;
-    assert_eq!(status, StatusCode::OK);
-    let r = send_package(&ca_cw, answer).await;
-    assert_eq!(r.status(), StatusCode::CREATED);
+    // The answer travels as a file: exported and imported with the CLI.
+    let _ = ca_at_gt;
+    let file = temp_dir("referral").join("answer.amparo");
+    let (code, out) = gt.cli(
+        &[
+            "referral",
+            "export",
+            "--as",
+            "gtcw",
+            "--partner",
+            "Agence Canada",
+            "--child",
+            son["id"].as_str().unwrap(),
+            "--sections",
+            "identity,status",
+            "--in-reply-to",
+            &ca_req,
+            "--output",
+            file.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = ca.cli(
+        &["referral", "import", "--as", "cacw", file.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("reply"), "{out}");
     let back = ca_cw.get(&format!("/tracing-requests/{ca_req}")).await.body;
     let reply = &back["replies"][0];
     assert_eq!(reply["from"], "Agencia Guatemala");
