@@ -8,6 +8,7 @@ pub mod casefile;
 pub mod children;
 pub mod export;
 pub mod import;
+pub mod pfif;
 pub mod referral;
 pub mod table;
 

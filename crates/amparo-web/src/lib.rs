@@ -124,6 +124,7 @@ pub fn app(state: AppState) -> Router {
             "/tracing-requests",
             get(records::list_route::<TracingRequest>).post(tracing_requests::create),
         )
+        .route("/tracing-requests/pfif", get(tracing_requests::pfif))
         .route(
             "/tracing-requests/search",
             post(records::search_route::<TracingRequest>),

@@ -292,6 +292,8 @@ fn action_paths(paths: &mut serde_json::Map<String, Value>) {
                 "name":s("string"),"country":s("string"),"signing_key":s("string"),"age_recipient":s("string")}}),
             &["400","401","403","409","422"]),
     }));
+    paths.insert("/api/v1/tracing-requests/pfif".into(), json!({"get": {"summary": "The tracing requests the caller may see as PFIF 1.4 XML (who is sought only: never a match, a status or a location; requests in alert are left out)",
+        "responses": {"200": {"description": "PFIF 1.4", "content": {"application/xml": {}}}, "401": problem(), "403": problem()}}}));
     paths.insert("/api/v1/partners/self".into(), json!({"get": action("This server's public keys: the Ed25519 signing key and the age recipient", Value::Null, &["401"])}));
     let referral_params = json!([{"name": "id", "in": "path", "required": true, "schema": uuid()},
         {"name": "partner", "in": "query", "required": true, "schema": uuid()},

@@ -352,3 +352,51 @@ pub async fn decide_api(
     let rec = decide(&state, &auth, &id, input).await?;
     Ok(Json(shown(&state, &auth, &rec).await?.value().clone()))
 }
+
+/// `GET /api/v1/tracing-requests/pfif`: the requests the viewer may see, as PFIF 1.4.
+pub async fn pfif(
+    State(state): State<AppState>,
+    auth: Auth,
+    headers: axum::http::HeaderMap,
+) -> ApiResult<Response> {
+    require(
+        &state,
+        &auth,
+        Capability::CaseWrite,
+        "export tracing requests",
+    )
+    .await?;
+    let mut q = crate::custody::scoped(&auth, Kind::TracingRequest);
+    q.limit = 100_000;
+    let recs: Vec<StoredRecord> = state
+        .store
+        .list(&q)
+        .await?
+        .items
+        .into_iter()
+        .filter(|r| can_see(&auth.viewer, &r.scope(), &r.data))
+        // A request in alert is not for sharing.
+        .filter(|r| r.data.get("status").and_then(Value::as_str) != Some("alert"))
+        .collect();
+    let refs: Vec<&StoredRecord> = recs.iter().collect();
+    let shown: Vec<Value> = reveal(&state, &auth, &refs, "exported as PFIF")
+        .await?
+        .into_iter()
+        .map(|r| r.value().clone())
+        .collect();
+    let domain = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-:".contains(c))
+        })
+        .unwrap_or("amparo.local")
+        .to_string();
+    let xml = amparo_io::pfif::document(&shown, &domain);
+    Ok(crate::dataio::download(
+        xml.into_bytes(),
+        "application/xml; charset=utf-8",
+        "tracing-requests.pfif.xml",
+    ))
+}

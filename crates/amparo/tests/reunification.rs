@@ -413,6 +413,37 @@ async fn tracing_requests_match_and_alert(db: Db) {
     via_contact["contact_name"] = json!({"given": "Mendl", "family": "Acusadoprueba"});
     let req = w.caseworker.create("/tracing-requests", via_contact).await;
     assert_eq!(req["status"], "alert", "{req}");
+    // PFIF 1.4 export: who is sought, in every spelling; no match, no alert request.
+    let r = w
+        .caseworker
+        .client
+        .get(format!(
+            "{}/api/v1/tracing-requests/pfif",
+            w.caseworker.base
+        ))
+        .bearer_auth(w.caseworker.token.as_deref().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let xml = r.text().await.unwrap();
+    assert!(
+        xml.contains("xmlns:pfif=\"http://zesty.ca/pfif/1.4\""),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<pfif:full_name>Yankel Weingarten</pfif:full_name>"),
+        "{xml}"
+    );
+    assert!(xml.contains("יעקב"), "{xml}");
+    assert!(
+        !xml.contains("Vaingarten") && !xml.contains("matched"),
+        "no match leaves in PFIF: {xml}"
+    );
+    assert!(
+        !xml.contains("Salman"),
+        "a request in alert is not exported: {xml}"
+    );
     assert!(server.cli(&["audit", "verify"], None).1.contains("intact"));
 }
 on_both!(tracing_requests, tracing_requests_match_and_alert);
