@@ -803,3 +803,103 @@ async fn tracing_and_release_in_the_browser() {
     assert_eq!(c["status"], "released");
     cw.quit().await;
 }
+
+/// Partners in the browser: an administrator registers the Canadian agency with the
+/// keys it printed; a caseworker opens the package it sent and sees the candidates.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partner_package_in_the_browser() {
+    if !browser_available() {
+        return;
+    }
+    let gt = Server::start(Db::Sqlite).await.unwrap();
+    let ca = Server::start(Db::Sqlite).await.unwrap();
+    let w = world(&gt, "Agencia GT", "pg").await;
+    w.caseworker
+        .create("/children", json!({"operation_id": w.operation, "names": [{"given": "Jacobo", "family": "Vaingarten"}],
+            "sex": "male", "birth": {"precision": "year", "year": 2014}}))
+        .await;
+    let _admin = gt.user("pgadmin", "admin", "Agencia GT", &[]);
+    let key = |s: &Server| {
+        let (code, out) = s.cli(&["partner", "key"], None);
+        assert_eq!(code, 0, "{out}");
+        let get = |k: &str| {
+            out.lines()
+                .find_map(|l| l.strip_prefix(k))
+                .unwrap()
+                .trim()
+                .to_string()
+        };
+        (get("signing-key "), get("age-recipient "))
+    };
+    let (ca_sign, ca_age) = key(&ca);
+    let (gt_sign, gt_age) = key(&gt);
+    let driver = Driver::start().await;
+    let admin = driver.browser(1280, 900).await;
+    sign_in(&admin, &gt.base, "pgadmin", &password_of("pgadmin")).await;
+    admin.goto(&format!("{}/partners", gt.base)).await;
+    admin.wait_for("#pa-form").await;
+    admin.type_into("#pa-name", "Agence Canada").await;
+    admin.type_into("#pa-country", "CA").await;
+    admin.type_into("#pa-signing", &ca_sign).await;
+    admin.type_into("#pa-agekey", &ca_age).await;
+    admin.click("#pa-save").await;
+    admin.wait_for("#pa-notice").await;
+    assert!(admin.text("#pa-list").await.contains("Agence Canada"));
+    assert_eq!(admin.text("#own-signing").await.trim(), gt_sign);
+    admin.quit().await;
+
+    // Canada sends the mother's request as a file.
+    let ca_cw = ca.user("pgca", "caseworker", "Agence Canada", &[]);
+    let (code, out) = ca.cli(
+        &[
+            "partner",
+            "add",
+            "--agency",
+            "Agence Canada",
+            "--name",
+            "Agencia GT",
+            "--country",
+            "GT",
+            "--signing-key",
+            &gt_sign,
+            "--age-recipient",
+            &gt_age,
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{out}");
+    let req = ca_cw
+        .create("/tracing-requests", json!({"sought_names": [{"given": "Yankel", "family": "Weingarten"}], "sought_sex": "male",
+            "sought_birth": {"precision": "year", "year": 2014}, "requester_name": {"given": "Perla", "family": "Madreprueba"},
+            "relationship_claimed": "mother", "contact": "+1 555 0100 (test)", "consent_to_share": true}))
+        .await;
+    let file = temp_dir("pkg").join("request.amparo");
+    let (code, out) = ca.cli(
+        &[
+            "referral",
+            "export",
+            "--as",
+            "pgca",
+            "--partner",
+            "Agencia GT",
+            "--tracing-request",
+            req["id"].as_str().unwrap(),
+            "--output",
+            file.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{out}");
+
+    let cw = driver.browser(1280, 900).await;
+    sign_in(&cw, &gt.base, "pgcw", &password_of("pgcw")).await;
+    cw.goto(&format!("{}/partners", gt.base)).await;
+    cw.wait_for("#pa-receive").await;
+    cw.type_into("#pa-file", file.to_str().unwrap()).await;
+    cw.click("#pa-open").await;
+    cw.wait_for(".candidate").await;
+    assert!(cw.text(".candidate").await.contains("Jacobo Vaingarten"));
+    cw.screenshot(&shots().join("partner-package-candidates.png"))
+        .await;
+    cw.quit().await;
+}

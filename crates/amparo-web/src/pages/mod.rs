@@ -61,6 +61,12 @@ pub fn routes() -> Router<AppState> {
             get(reunion::releases).post(reunion::release_propose),
         )
         .route("/releases/{id}/decide", post(reunion::release_decide))
+        .route(
+            "/partners",
+            get(reunion::partners).post(reunion::partner_add),
+        )
+        .route("/partners/receive", post(reunion::partner_receive))
+        .route("/tracing/{id}/send", post(reunion::tracing_send))
         .route("/import/jobs/{id}", get(imports::job))
         .route("/import/jobs/{id}/rejected.csv", get(imports::rejected))
         .route("/intake", get(children::intake_page))

@@ -54,6 +54,8 @@ struct TracingPage {
     candidates: Vec<Candidate>,
     can_write: bool,
     error: String,
+    partners: Vec<Opt>,
+    replies: Vec<String>,
 }
 
 #[derive(Template)]
@@ -263,7 +265,37 @@ async fn request_page(state: &AppState, page: Page, id: &str, error: String) -> 
         })
         .collect();
     let can_write = page.auth.viewer.has(Capability::CaseWrite);
+    let partners = state
+        .store
+        .partners(page.auth.viewer.agency_id)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| Opt {
+            key: p.id.to_string(),
+            label: format!("{} ({})", p.name, p.country),
+        })
+        .collect();
+    let replies = shown["replies"]
+        .as_array()
+        .map(|rs| {
+            rs.iter()
+                .map(|r| {
+                    let child = &r["shared"]["child"];
+                    format!(
+                        "{} · {} · {} {}",
+                        s(r, "from"),
+                        t.when(s(r, "received_at")),
+                        title(child),
+                        s(child, "status")
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     render(&TracingPage {
+        partners,
+        replies,
         id: rec.id.to_string(),
         sought: names_label(&shown, "sought_names"),
         sought_extra: [
@@ -472,5 +504,171 @@ pub async fn release_decide(
     match result {
         Ok(_) => Redirect::to("/releases").into_response(),
         Err(e) => releases_page(&state, page, e.detail).await,
+    }
+}
+
+// ------------------------------------------------------------------ partners
+
+pub struct PartnerLine {
+    pub name: String,
+    pub country: String,
+    pub signing_key: String,
+}
+
+#[derive(Template)]
+#[template(path = "partners.html")]
+struct PartnersPage {
+    c: Chrome,
+    error: String,
+    notice: String,
+    partners: Vec<PartnerLine>,
+    own_signing: String,
+    own_age: String,
+    is_admin: bool,
+}
+
+async fn partners_page(state: &AppState, page: Page, error: String, notice: String) -> Response {
+    let is_admin = page.auth.viewer.has(Capability::UserAdmin);
+    if !is_admin && !page.auth.viewer.has(Capability::CaseWrite) {
+        return error_page(
+            page.c,
+            ApiError::forbidden("You may not see partner agencies."),
+        );
+    }
+    let partners = match state.store.partners(page.auth.viewer.agency_id).await {
+        Ok(p) => p
+            .into_iter()
+            .map(|p| PartnerLine {
+                name: p.name,
+                country: p.country,
+                signing_key: p.signing_key,
+            })
+            .collect(),
+        Err(e) => return error_page(page.c, e.into()),
+    };
+    let own = state.keys.public();
+    let status = if error.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let mut r = render(&PartnersPage {
+        c: page.c,
+        error,
+        notice,
+        partners,
+        own_signing: own.signing_key,
+        own_age: own.age_recipient,
+        is_admin,
+    });
+    *r.status_mut() = status;
+    r
+}
+
+pub async fn partners(State(state): State<AppState>, page: Page) -> Response {
+    partners_page(&state, page, String::new(), String::new()).await
+}
+
+pub async fn partner_add(
+    State(state): State<AppState>,
+    page: Page,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Response {
+    let f = form_fields(form);
+    if !page.check_csrf(f.get("csrf_token")) {
+        let msg = page.c.t.get("form-csrf");
+        return partners_page(&state, page, msg, String::new()).await;
+    }
+    if !page.auth.viewer.has(Capability::UserAdmin) {
+        return error_page(
+            page.c,
+            ApiError::forbidden("Only administrators register partner agencies."),
+        );
+    }
+    let get = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
+    let result = async {
+        let name = amparo_domain::text::Text::parse(&get("name"))
+            .map_err(|m| ApiError::bad_request(format!("name {m}")))?;
+        let country = amparo_domain::country::Country::parse(&get("country"))
+            .map_err(ApiError::bad_request)?;
+        amparo_io::referral::check_public_keys(&get("signing_key"), &get("age_recipient"))
+            .map_err(ApiError::bad_request)?;
+        state
+            .store
+            .add_partner(
+                &page.auth.user.username,
+                page.auth.viewer.agency_id,
+                name.as_str(),
+                country.as_str(),
+                &get("signing_key"),
+                &get("age_recipient"),
+            )
+            .await
+            .map_err(ApiError::from)
+    }
+    .await;
+    match result {
+        Ok(p) => {
+            let notice = format!("{} ✓", p.name);
+            partners_page(&state, page, String::new(), notice).await
+        }
+        Err(e) => partners_page(&state, page, e.detail, String::new()).await,
+    }
+}
+
+/// A package received as a file, uploaded by a caseworker.
+pub async fn partner_receive(
+    State(state): State<AppState>,
+    page: Page,
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Response {
+    let mut csrf = None;
+    let mut file = None;
+    if let Ok(mut m) = multipart {
+        while let Ok(Some(field)) = m.next_field().await {
+            match field.name().unwrap_or("") {
+                "csrf_token" => csrf = field.text().await.ok(),
+                "file" => file = field.bytes().await.ok(),
+                _ => {}
+            }
+        }
+    }
+    if !page.check_csrf(csrf.as_ref()) {
+        let msg = page.c.t.get("form-csrf");
+        return partners_page(&state, page, msg, String::new()).await;
+    }
+    let Some(bytes) = file.filter(|b| !b.is_empty()) else {
+        let msg = page.c.t.get("pa-no-file");
+        return partners_page(&state, page, msg, String::new()).await;
+    };
+    match crate::referrals::receive(&state, &page.auth, &bytes).await {
+        Ok(v) => match v["kind"].as_str() {
+            Some("tracing_request") | Some("reply") => {
+                Redirect::to(&format!("/tracing/{}", s(&v, "id"))).into_response()
+            }
+            _ => partners_page(&state, page, String::new(), String::new()).await,
+        },
+        Err(e) => partners_page(&state, page, e.detail, String::new()).await,
+    }
+}
+
+/// Send a tracing request to a partner: the package comes back as a download.
+pub async fn tracing_send(
+    State(state): State<AppState>,
+    page: Page,
+    Path(id): Path<String>,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Response {
+    let f = form_fields(form);
+    if !page.check_csrf(f.get("csrf_token")) {
+        let msg = page.c.t.get("form-csrf");
+        return request_page(&state, page, &id, msg).await;
+    }
+    let Some(partner) = f.get("partner").and_then(|p| uuid::Uuid::parse_str(p).ok()) else {
+        return request_page(&state, page, &id, "choose a partner".into()).await;
+    };
+    match crate::referrals::seal_tracing_request(&state, &page.auth, &id, partner).await {
+        Ok(bytes) => crate::dataio::download(bytes, "application/octet-stream", "referral.amparo"),
+        Err(e) => request_page(&state, page, &id, e.detail).await,
     }
 }
