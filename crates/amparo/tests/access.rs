@@ -1,0 +1,210 @@
+//! Access matrix, generated from the OpenAPI document: every GET route and every
+//! search, for every role, with ids inside and outside the user's agency and
+//! facility. Canary values planted in records of each sensitivity must never appear
+//! in a response to a role that may not see them, and another agency's records never.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+mod common;
+
+use amparo_domain::policy::{Role, Sensitivity, Viewer};
+use common::*;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+const NAME: &str = "Canarioidentidad";
+const ADDRESS: &str = "Canario-direccion-secreta";
+const RESTRICTED: &str = "CANARIO-RESTRINGIDO";
+const OTHER_AGENCY: &str = "Canariootraagencia";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_route_shows_what_a_role_may_not_see() {
+    let server = Server::start(Db::Sqlite).await.unwrap();
+    let w = world(&server, "Matrix Agency", "mx").await;
+    // Canaries: a child's name (identity) and protection notes (restricted), a
+    // facility's address (location), and another agency's child.
+    let both = server.user("mxboth", "caseworker+investigator", "Matrix Agency", &[]);
+    let c = w
+        .caseworker
+        .create(
+            "/children",
+            json!({"operation_id": w.operation, "names": [{"given": NAME, "family": "Prueba"}],
+            "sex": "female", "wristband": "M1"}),
+        )
+        .await;
+    let canary_child = c["id"].as_str().unwrap().to_string();
+    let etag = both
+        .get(&format!("/children/{canary_child}"))
+        .await
+        .etag
+        .unwrap();
+    let r = both
+        .patch(
+            &format!("/children/{canary_child}"),
+            &etag,
+            json!({"protection_notes": RESTRICTED}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let fac = w
+        .caseworker
+        .create("/facilities", json!({"name": "Casa canario", "kind": "care_centre", "address": ADDRESS, "capacity": 10}))
+        .await;
+    w.caseworker
+        .create("/placements", json!({"child_id": canary_child, "facility_id": fac["id"], "from": "2026-01-10T10:00:00Z",
+               "legal_basis": legal_basis(), "authorised_by": "Jueza de prueba"}))
+        .await;
+    both.create(
+        "/allegations",
+        json!({"kind": "neglect", "victims": [canary_child], "reported_by": "x",
+        "reported_at": "2026-11-21T10:00:00Z", "summary": RESTRICTED}),
+    )
+    .await;
+    let other = server.user("mxother", "caseworker", "Other Matrix Agency", &[]);
+    let other_op = other
+        .create("/operations", json!({"name": "Other op", "country": "GT", "start_date": "2026-01-10", "lead_agency": "x"}))
+        .await;
+    let other_child = other
+        .create("/children", json!({"operation_id": other_op["id"], "names": [{"given": OTHER_AGENCY, "family": "Prueba"}], "wristband": "M1"}))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // One user per role; shelter staff tied to facility A (the canary child is elsewhere).
+    let mut users: Vec<(Role, Api)> = Vec::new();
+    for role in Role::ALL {
+        let name = format!("mx{}", role.as_str().replace('_', ""));
+        let facilities: Vec<&str> = if role == Role::ShelterStaff {
+            vec![w.facility_a.as_str()]
+        } else {
+            vec![]
+        };
+        users.push((
+            role,
+            server.user(&name, role.as_str(), "Matrix Agency", &facilities),
+        ));
+    }
+    let doc = w.caseworker.get("/openapi.json").await.body;
+    let paths = doc["paths"].as_object().unwrap();
+    let mut checked = 0;
+    for (path, ops) in paths {
+        let p = path.trim_start_matches("/api/v1");
+        for (method, op) in ops.as_object().unwrap() {
+            let is_search = method == "post" && p.ends_with("/search");
+            if method != "get" && !is_search {
+                continue;
+            }
+            // Server-sent events stay open: read them through the status route instead.
+            if p.ends_with("/events") {
+                continue;
+            }
+            let ids: Vec<&str> = if p.contains("{id}") {
+                vec![
+                    canary_child.as_str(),
+                    other_child.as_str(),
+                    fac["id"].as_str().unwrap(),
+                    w.operation.as_str(),
+                ]
+            } else {
+                vec![""]
+            };
+            for id in ids {
+                let url = p.replace("{id}", id);
+                let mut query = String::new();
+                if let Some(params) = op["parameters"].as_array() {
+                    for param in params {
+                        if param["in"] == "query" && param["name"] == "format" {
+                            query = "?format=json".into();
+                        }
+                    }
+                }
+                for (role, api) in &users {
+                    let viewer = Viewer::new(
+                        uuid::Uuid::nil(),
+                        String::new(),
+                        uuid::Uuid::nil(),
+                        vec![*role],
+                        vec![],
+                    );
+                    let r = if is_search {
+                        api.raw(
+                            Method::POST,
+                            &url,
+                            Some(json!({"q": NAME}).to_string().into_bytes()),
+                            &[],
+                        )
+                        .await
+                    } else {
+                        api.raw(Method::GET, &format!("{url}{query}"), None, &[])
+                            .await
+                    };
+                    let text = r.body.to_string();
+                    assert!(
+                        r.status.as_u16() < 500,
+                        "{} {url} as {role:?}: {}",
+                        method,
+                        text
+                    );
+                    checked += 1;
+                    assert!(
+                        !text.contains(OTHER_AGENCY),
+                        "{method} {url} as {role:?} shows another agency's child: {text}"
+                    );
+                    if !viewer.may_see(Sensitivity::Restricted) {
+                        assert!(
+                            !text.contains(RESTRICTED),
+                            "{method} {url} as {role:?} shows restricted data: {text}"
+                        );
+                    }
+                    if !viewer.may_see(Sensitivity::Location) {
+                        assert!(
+                            !text.contains(ADDRESS),
+                            "{method} {url} as {role:?} shows a location: {text}"
+                        );
+                    }
+                    // Identity: roles without it, and shelter staff (the child is not at their facility).
+                    if !viewer.may_see(Sensitivity::Identity) || *role == Role::ShelterStaff {
+                        assert!(
+                            !text.contains(NAME),
+                            "{method} {url} as {role:?} shows a name: {text}"
+                        );
+                    }
+                    if id == other_child {
+                        assert!(
+                            matches!(
+                                r.status,
+                                StatusCode::NOT_FOUND
+                                    | StatusCode::FORBIDDEN
+                                    | StatusCode::BAD_REQUEST
+                                    | StatusCode::UNPROCESSABLE_ENTITY
+                            ),
+                            "{method} {url} as {role:?}: another agency's id answered {}",
+                            r.status
+                        );
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked > 300, "only {checked} requests checked");
+    // The canaries are there for those who may see them (so the checks above bite).
+    let as_role = |r: Role| &users.iter().find(|(x, _)| *x == r).unwrap().1;
+    let cw = as_role(Role::Caseworker)
+        .get(&format!("/children/{canary_child}"))
+        .await
+        .body
+        .to_string();
+    assert!(cw.contains(NAME) && !cw.contains(RESTRICTED), "{cw}");
+    let inv = as_role(Role::Investigator)
+        .get(&format!("/children/{canary_child}"))
+        .await
+        .body
+        .to_string();
+    assert!(inv.contains(RESTRICTED), "{inv}");
+    let f = as_role(Role::Caseworker)
+        .get(&format!("/facilities/{}", fac["id"].as_str().unwrap()))
+        .await
+        .body
+        .to_string();
+    assert!(f.contains(ADDRESS), "{f}");
+    eprintln!("{checked} requests checked");
+}
