@@ -750,7 +750,11 @@ async fn tracing_and_release_in_the_browser() {
     cw.screenshot(&shots().join("tracing-candidates.png")).await;
     cw.click(".candidate .confirm").await;
     cw.wait_for(".candidate .decision").await;
-    assert!(cw.text("#tr-status").await.contains("matched"));
+    cw.wait_until(
+        "return document.getElementById('tr-status').dataset.status === 'matched'",
+        "the request matched",
+    )
+    .await;
     let child = w.caseworker.get(&format!("/children/{son_id}")).await.body;
     assert_eq!(child["tracing_requests"].as_array().unwrap().len(), 1);
 

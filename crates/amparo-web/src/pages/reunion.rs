@@ -21,6 +21,7 @@ pub struct Line {
     pub label: String,
     pub extra: String,
     pub status: String,
+    pub status_label: String,
 }
 
 pub struct Candidate {
@@ -50,6 +51,7 @@ struct TracingPage {
     sought_extra: String,
     requester: String,
     status: String,
+    status_label: String,
     alert: String,
     candidates: Vec<Candidate>,
     can_write: bool,
@@ -74,6 +76,7 @@ pub struct ReleaseLine {
     pub child: String,
     pub adult: String,
     pub status: String,
+    pub status_label: String,
     pub approvals: String,
     pub proposed_by: String,
     pub refusal: String,
@@ -130,6 +133,7 @@ async fn list_page(state: &AppState, page: Page, error: String) -> Response {
                     t.when(&rec.created_at)
                 ),
                 status: s(v, "status").to_string(),
+                status_label: t.get(&format!("st-{}", s(v, "status"))),
             }
         })
         .collect();
@@ -260,7 +264,10 @@ async fn request_page(state: &AppState, page: Page, id: &str, error: String) -> 
                             .collect()
                     })
                     .unwrap_or_default(),
-                decision: i["decision"]["decision"].as_str().unwrap_or("").to_string(),
+                decision: i["decision"]["decision"]
+                    .as_str()
+                    .map(|d| t.get(&format!("st-{d}")))
+                    .unwrap_or_default(),
             }
         })
         .collect();
@@ -313,6 +320,7 @@ async fn request_page(state: &AppState, page: Page, id: &str, error: String) -> 
             s(&shown, "relationship_claimed"),
             s(&shown, "requester_country")
         ),
+        status_label: t.get(&format!("st-{}", s(&shown, "status"))),
         status: s(&shown, "status").to_string(),
         alert: s(&shown, "alert").to_string(),
         candidates,
@@ -397,6 +405,7 @@ async fn releases_page(state: &AppState, page: Page, error: String) -> Response 
             child: label_of(state, &page, s(v, "child_id")).await,
             adult: label_of(state, &page, s(v, "to_person")).await,
             status: s(v, "status").to_string(),
+            status_label: page.c.t.get(&format!("st-{}", s(v, "status"))),
             approvals: approvals.join(", "),
             proposed_by: s(v, "proposed_by").to_string(),
             refusal: s(v, "refusal_reason").to_string(),
