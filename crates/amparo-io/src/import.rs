@@ -183,11 +183,12 @@ pub async fn import_children(
     if write && !fresh.is_empty() {
         let total = fresh.len();
         let mut tx = store.begin().await?;
+        tx.reserve_case_numbers(req.actor, req.operation, total as i64)
+            .await?;
+        let mut keyed = Vec::with_capacity(total);
         for (i, good) in fresh.iter().enumerate() {
-            // A concurrent import of the same rows fails on the key, as a conflict.
-            let stored = tx
-                .create_keyed(req.actor, &owner, &good.key, good.child.clone())
-                .await?;
+            let stored = tx.create(req.actor, good.child.clone()).await?;
+            keyed.push((good.key.clone(), stored.id));
             imported.push(Imported {
                 row: good.row,
                 id: stored.id,
@@ -197,6 +198,9 @@ pub async fn import_children(
                 progress(i + 1, total);
             }
         }
+        // A concurrent import of the same rows fails here on the keys, as a conflict,
+        // and nothing of this one is kept.
+        tx.remember_keys(&owner, &keyed).await?;
         tx.commit().await?;
         progress(total, total);
     }

@@ -154,6 +154,7 @@ impl Store {
             entries: Vec::new(),
             now: Utc::now(),
             operations: std::collections::HashMap::new(),
+            case_numbers: std::collections::HashMap::new(),
         })
     }
 
@@ -193,6 +194,8 @@ pub struct WriteTx<'a> {
     /// Operations already checked in this transaction: a bulk import names the same
     /// one thousands of times.
     pub(crate) operations: std::collections::HashMap<uuid::Uuid, crate::StoredRecord>,
+    /// Case numbers reserved in one step for a bulk import: counter -> (next, last).
+    pub(crate) case_numbers: std::collections::HashMap<String, (i64, i64)>,
 }
 
 impl WriteTx<'_> {

@@ -727,6 +727,65 @@ impl WriteTx<'_> {
         }
     }
     /// Create a record and remember it under `key` for `owner`.
+    /// Reserve `n` case numbers of an operation in one statement, for a bulk import;
+    /// the children created next in this transaction take them in order.
+    pub async fn reserve_case_numbers(
+        &mut self,
+        actor: &Actor,
+        operation: Uuid,
+        n: i64,
+    ) -> Result<(), StoreError> {
+        if n <= 0 {
+            return Ok(());
+        }
+        let op = require_ref(self, actor, operation, &[Kind::Operation], "operation_id").await?;
+        let country = str_field(&op.data, "country").unwrap_or_else(|| "XX".into());
+        let key = format!("case:{country}-{}", self.now.year());
+        let last: i64 = sqlx::query_scalar(
+            "INSERT INTO counters (name, value) VALUES ($1, $2) \
+             ON CONFLICT (name) DO UPDATE SET value = counters.value + $2 RETURNING value",
+        )
+        .bind(key.clone())
+        .bind(n)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        self.case_numbers.insert(key, (last - n + 1, last));
+        Ok(())
+    }
+
+    /// Remember many created records under their keys for `owner`, in few statements.
+    pub async fn remember_keys(
+        &mut self,
+        owner: &str,
+        keyed: &[(String, Uuid)],
+    ) -> Result<(), StoreError> {
+        for chunk in keyed.chunks(200) {
+            let mut sql = String::from(
+                "INSERT INTO idempotency_keys (idem_key, username, record_id, created_at) VALUES ",
+            );
+            for i in 0..chunk.len() {
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!("(${}, $1, ${}, $2)", 3 + 2 * i, 4 + 2 * i));
+            }
+            let mut q = sqlx::query(&sql)
+                .bind(owner.to_string())
+                .bind(self.now.to_rfc3339());
+            for (key, id) in chunk {
+                q = q.bind(key.clone()).bind(id.to_string());
+            }
+            q.execute(&mut *self.tx).await.map_err(|e| match &e {
+                sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(
+                    "the same rows are being imported by another request at this moment: try again"
+                        .into(),
+                ),
+                _ => StoreError::Db(e),
+            })?;
+        }
+        Ok(())
+    }
+
     pub async fn create_keyed<T: Record>(
         &mut self,
         actor: &Actor,
@@ -985,6 +1044,13 @@ async fn next_case_number(
     let country = str_field(&op.data, "country").unwrap_or_else(|| "XX".into());
     let year = tx.now.year();
     let key = format!("case:{country}-{year}");
+    if let Some((next, last)) = tx.case_numbers.get_mut(&key) {
+        if *next <= *last {
+            let seq = *next;
+            *next += 1;
+            return Ok(format!("{country}-{year}-{seq:06}"));
+        }
+    }
     let seq: i64 = sqlx::query_scalar(
         "INSERT INTO counters (name, value) VALUES ($1, 1) \
          ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value",

@@ -183,6 +183,16 @@ async fn import_all_or_nothing(db: Db) {
     let r = import(&w.caseworker, op, file.clone(), "mode=good_rows").await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     assert_eq!(r.body["imported"].as_array().unwrap().len(), 495);
+    // Case numbers are reserved in one step for an import: each distinct, none reused.
+    let mut numbers: Vec<String> = children_of(&w.caseworker, op)
+        .await
+        .iter()
+        .map(|c| c["case_number"].as_str().unwrap().to_string())
+        .collect();
+    let n = numbers.len();
+    numbers.sort();
+    numbers.dedup();
+    assert_eq!(numbers.len(), n, "duplicate case numbers");
     let rejected = r.body["rejected_csv"].as_str().unwrap();
     assert_eq!(rejected.lines().count(), 6, "{rejected}");
     assert!(rejected.lines().next().unwrap().ends_with(",problems"));
