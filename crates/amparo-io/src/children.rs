@@ -83,6 +83,9 @@ pub struct Problem {
     pub column: String,
     pub value: String,
     pub message: String,
+    /// What kind of problem, for a translated message: the field (`birth_date`,
+    /// `sex`...), `wristband_twice`, `wristband_worn`, `no_columns`, `record`, `file`.
+    pub code: String,
 }
 
 impl std::fmt::Display for Problem {
@@ -156,6 +159,7 @@ pub fn map_columns(
         column: String::new(),
         value: String::new(),
         message,
+        code: "file".into(),
     };
     for (source, field) in explicit {
         if !FIELDS.iter().any(|(f, _)| f == field) {
@@ -207,10 +211,10 @@ pub fn map_columns(
         && !fields.contains_key("family_name")
         && !fields.contains_key("wristband")
     {
-        problems.push(file_problem(format!(
+        problems.push(Problem { code: "no_columns".into(), ..file_problem(format!(
             "no column was recognised as a name (nombre, apellido) or a wristband (pulsera); the file's columns are: {}. Rename them or map them, e.g. --map \"Nombre del niño=given_name\"",
             headers.join(", ")
-        )));
+        )) });
     }
     if !problems.is_empty() {
         return Err(problems);
@@ -290,6 +294,7 @@ pub fn check(table: &Table, mapping: &Mapping, operation: Uuid, today: NaiveDate
                 column: mapping.column(field),
                 value: value.to_string(),
                 message,
+                code: field.to_string(),
             })
         };
         let get = |f: &str| mapping.cell(cells, f).trim().to_string();
@@ -424,6 +429,7 @@ pub fn check(table: &Table, mapping: &Mapping, operation: Uuid, today: NaiveDate
                             column: mapping.column(field),
                             value: v,
                             message: f.message,
+                            code: "record".into(),
                         });
                     }
                     None
@@ -441,12 +447,15 @@ pub fn check(table: &Table, mapping: &Mapping, operation: Uuid, today: NaiveDate
         };
         if !wristband.is_empty() {
             if let Some(first) = seen_bands.get(&wristband) {
-                push(
-                    &mut problems,
-                    "wristband",
-                    &wristband,
-                    format!("row {first} has the same wristband: each child wears a different one"),
-                );
+                problems.push(Problem {
+                    row,
+                    column: mapping.column("wristband"),
+                    value: wristband.clone(),
+                    message: format!(
+                        "row {first} has the same wristband: each child wears a different one"
+                    ),
+                    code: "wristband_twice".into(),
+                });
             }
         }
         if problems.is_empty() {

@@ -112,6 +112,7 @@ pub fn read_table(bytes: &[u8]) -> Result<Table, ImportError> {
             column: String::new(),
             value: String::new(),
             message,
+            code: "file".into(),
         }])
     })
 }
@@ -165,6 +166,7 @@ pub async fn import_children(
                     message: format!(
                         "child {other} already wears this wristband: check the number"
                     ),
+                    code: "wristband_worn".into(),
                 });
                 continue;
             }

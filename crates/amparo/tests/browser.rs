@@ -650,6 +650,10 @@ async fn spreadsheet_import_in_the_browser() {
         "{problems}"
     );
     assert!(
+        problems.contains("no es una fecha posible"),
+        "said in Spanish: {problems}"
+    );
+    assert!(
         b.text("#preview").await.contains("Comunidad"),
         "ignored column named"
     );

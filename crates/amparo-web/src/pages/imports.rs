@@ -65,14 +65,25 @@ struct JobPage {
     problems: Vec<ProblemRow>,
 }
 
-fn problem_rows(r: &Report) -> Vec<ProblemRow> {
+/// The problems in the page's language: amparo-io says them in English with a code;
+/// the Spanish page says them from the message files.
+fn problem_rows(t: &crate::i18n::Tr, r: &Report) -> Vec<ProblemRow> {
     r.problems
         .iter()
-        .map(|p| ProblemRow {
-            row: p.row.to_string(),
-            column: p.column.clone(),
-            value: p.value.clone(),
-            message: p.message.clone(),
+        .map(|p| {
+            let key = format!("imp-{}", p.code);
+            let said = t.get(&key);
+            let message = if t.code() == "en" || said == key {
+                p.message.clone()
+            } else {
+                said
+            };
+            ProblemRow {
+                row: p.row.to_string(),
+                column: p.column.clone(),
+                value: p.value.clone(),
+                message,
+            }
         })
         .collect()
 }
@@ -226,7 +237,7 @@ pub async fn upload(
             .map(|(f, c)| (c.clone(), f.clone()))
             .collect(),
         ignored: report.ignored_columns.join(", "),
-        problems: problem_rows(&report),
+        problems: problem_rows(&page.c.t, &report),
         suspects: report
             .suspected_duplicates
             .iter()
@@ -319,7 +330,7 @@ pub async fn job(State(state): State<AppState>, page: Page, Path(id): Path<Strin
             view.recognised = r.recognised.len();
             view.bad = r.bad_rows.len();
             view.has_rejected = r.rejected_csv.is_some();
-            view.problems = problem_rows(&r);
+            view.problems = problem_rows(&view.c.t, &r);
             if r.mode == Mode::AllOrNothing && !r.problems.is_empty() {
                 view.error = view.c.t.get("import-nothing");
             }
