@@ -2,7 +2,7 @@
 //! u estimated from random pairs and m (and the prior) by expectation-maximisation
 //! on the data itself, term-frequency adjustment for common names, and clustering.
 use crate::{dm_codes, fold, given_names, skeleton};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// What a record says of a birth, as far as it is known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -284,7 +284,9 @@ fn candidates(people: &[Prepared], split: Option<usize>) -> Vec<(u32, u32)> {
             blocks.entry(k).or_default().push(i as u32);
         }
     }
-    let mut seen: HashSet<(u32, u32)> = HashSet::new();
+    // Pairs from every block, then sorted and deduplicated: cheaper than hashing
+    // millions of pairs into a set.
+    let mut seen: Vec<(u32, u32)> = Vec::new();
     for members in blocks.values() {
         if members.len() < 2 || members.len() > MAX_BLOCK {
             continue;
@@ -297,14 +299,14 @@ fn candidates(people: &[Prepared], split: Option<usize>) -> Vec<(u32, u32)> {
                     Some(s) => (a as usize) < s && (b as usize) >= s,
                 };
                 if cross_ok {
-                    seen.insert((a, b));
+                    seen.push((a, b));
                 }
             }
         }
     }
-    let mut out: Vec<(u32, u32)> = seen.into_iter().collect();
-    out.sort_unstable();
-    out
+    seen.sort_unstable();
+    seen.dedup();
+    seen
 }
 
 /// u: how often non-matches agree, estimated from random pairs (almost all non-matches).
@@ -413,10 +415,29 @@ pub fn link(people: &[Person], split: Option<usize>, threshold: f64) -> Linkage 
     let prepared: Vec<Prepared> = people.iter().map(prepare).collect();
     let pairs = candidates(&prepared, split);
     let u = estimate_u(&prepared, split, 200_000);
-    let vectors: Vec<Vector> = pairs
-        .iter()
-        .map(|&(a, b)| compare(&prepared[a as usize], &prepared[b as usize]))
-        .collect();
+    // Comparing is most of the work: split it over the cores.
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(8);
+    let chunk = pairs.len().div_ceil(threads).max(1);
+    let vectors: Vec<Vector> = std::thread::scope(|s| {
+        let handles: Vec<_> = pairs
+            .chunks(chunk)
+            .map(|part| {
+                let prepared = &prepared;
+                s.spawn(move || {
+                    part.iter()
+                        .map(|&(a, b)| compare(&prepared[a as usize], &prepared[b as usize]))
+                        .collect::<Vec<Vector>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
     let mut patterns: HashMap<Vector, f64> = HashMap::new();
     for v in &vectors {
         *patterns.entry(*v).or_default() += 1.0;
