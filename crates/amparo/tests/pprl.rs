@@ -210,7 +210,12 @@ fn linkage_from_encodings_alone() {
 /// The public FEBRL4 files, when this machine has them next to the repository.
 #[test]
 fn febrl4_from_encodings_alone() {
-    let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/linkage");
+    // AMPARO_LINKAGE_DATA (CI sets it), else the files beside the repository.
+    let data = std::env::var_os("AMPARO_LINKAGE_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/linkage")
+        });
     if !data.join("febrl4a.csv").exists() {
         eprintln!("skipping: FEBRL4 files not found at {}", data.display());
         return;
