@@ -233,11 +233,19 @@ impl Store {
     }
 
     /// The newest entries, for administrators.
-    pub async fn audit_recent(&self, limit: i64) -> Result<Vec<AuditRow>, StoreError> {
+    /// The newest entries that concern an agency: by its users, or about its records.
+    pub async fn audit_recent(
+        &self,
+        agency: uuid::Uuid,
+        limit: i64,
+    ) -> Result<Vec<AuditRow>, StoreError> {
         let rows = sqlx::query(
             "SELECT seq, at, actor, action, record_kind, record_id, summary FROM audit \
-             ORDER BY seq DESC LIMIT $1",
+             WHERE actor IN (SELECT username FROM users WHERE agency_id = $1) \
+             OR record_id IN (SELECT id FROM records WHERE agency_id = $1) \
+             ORDER BY seq DESC LIMIT $2",
         )
+        .bind(agency.to_string())
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;

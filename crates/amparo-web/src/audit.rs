@@ -44,7 +44,8 @@ pub async fn list(
             }
             state.store.audit_for_record(&id.to_string(), limit).await?
         }
-        None => state.store.audit_recent(limit).await?,
+        // Only what concerns the caller's agency: another agency's activity is not theirs.
+        None => state.store.audit_recent(auth.user.agency_id, limit).await?,
     };
     let total = rows.len();
     Ok(Json(json!({"items": rows, "total": total})).into_response())

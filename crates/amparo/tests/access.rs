@@ -186,6 +186,17 @@ async fn no_route_shows_what_a_role_may_not_see() {
         }
     }
     assert!(checked > 300, "only {checked} requests checked");
+    // The audit log of an agency's administrator holds its own activity only.
+    let admin = &users.iter().find(|(r, _)| *r == Role::Admin).unwrap().1;
+    let log = admin.get("/audit?limit=5000").await;
+    assert_eq!(log.status, StatusCode::OK);
+    let entries = log.body["items"].as_array().unwrap();
+    assert!(entries.iter().any(|e| e["actor"] == "mxcw"), "{}", log.body);
+    assert!(
+        !entries.iter().any(|e| e["actor"] == "mxother"),
+        "another agency's activity: {}",
+        log.body
+    );
     // The canaries are there for those who may see them (so the checks above bite).
     let as_role = |r: Role| &users.iter().find(|(x, _)| *x == r).unwrap().1;
     let cw = as_role(Role::Caseworker)
