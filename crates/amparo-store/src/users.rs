@@ -1,6 +1,7 @@
 //! Agencies, users, browser sessions and API tokens.
 use crate::db::Store;
 use crate::error::StoreError;
+use crate::records::parse_uuid;
 use amparo_domain::audit::{Action, NewEntry};
 use amparo_domain::policy::Role;
 use chrono::Utc;
@@ -45,10 +46,6 @@ pub struct SessionInfo {
     pub csrf_token: String,
     pub created_unix: i64,
     pub last_seen_unix: i64,
-}
-
-fn parse_uuid(s: &str) -> Result<Uuid, StoreError> {
-    Uuid::parse_str(s).map_err(|_| StoreError::Corrupt(format!("bad id '{s}'")))
 }
 
 const USER_COLUMNS: &str = "u.id, u.username, u.agency_id, u.roles, u.facilities, \
@@ -127,6 +124,21 @@ impl Store {
             id,
             name: name.to_string(),
         })
+    }
+
+    /// An existing agency by its name (nothing is created).
+    pub async fn agency_by_name(&self, name: &str) -> Result<Option<Agency>, StoreError> {
+        let id: Option<String> = sqlx::query_scalar("SELECT id FROM agencies WHERE name = $1")
+            .bind(name.trim().to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        id.map(|i| {
+            Ok(Agency {
+                id: parse_uuid(&i)?,
+                name: name.trim().to_string(),
+            })
+        })
+        .transpose()
     }
 
     pub async fn agency_name(&self, id: Uuid) -> Result<Option<String>, StoreError> {

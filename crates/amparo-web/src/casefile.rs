@@ -4,7 +4,7 @@
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
 use crate::i18n::{Lang, Tr};
-use crate::pages::view::{birth_label, s};
+use crate::pages::view::{birth_label, full, s};
 use crate::records::{reveal, visible};
 use crate::state::AppState;
 use amparo_domain::policy::can_see;
@@ -203,14 +203,7 @@ pub(crate) async fn build(
             .and_then(Value::as_array)
             .map(|ns| {
                 ns.iter()
-                    .map(|n| {
-                        let full = [s(n, "given"), s(n, "family")]
-                            .into_iter()
-                            .filter(|p| !p.is_empty())
-                            .collect::<Vec<_>>()
-                            .join(" ");
-                        format!("{full} ({})", words(s(n, "kind")))
-                    })
+                    .map(|n| format!("{} ({})", full(n), words(s(n, "kind"))))
                     .collect::<Vec<_>>()
                     .join("; ")
             })
@@ -379,6 +372,16 @@ pub(crate) async fn build(
     let bytes = tokio::task::spawn_blocking(move || render(&file))
         .await
         .map_err(|_| ApiError::internal())?;
+    state
+        .store
+        .audit_note(
+            &auth.user.username,
+            amparo_domain::audit::Action::Export,
+            "child",
+            Some(child.id),
+            format!("case file printed ({})", tr.code()),
+        )
+        .await?;
     Ok((bytes, case_number))
 }
 

@@ -678,16 +678,7 @@ pub(crate) async fn check_visit(
         let Some(person) = state.store.get(restriction.person_id).await? else {
             continue;
         };
-        let names: Vec<amparo_domain::names::Name> = person
-            .data
-            .get("names")
-            .and_then(|n| serde_json::from_value(n.clone()).ok())
-            .unwrap_or_default();
-        for n in names {
-            let parts = amparo_match::NameParts {
-                given: n.given.map(|g| g.to_string()).unwrap_or_default(),
-                family: n.family.map(|f| f.to_string()).unwrap_or_default(),
-            };
+        for parts in crate::protective::names_of(&person) {
             let score = amparo_match::compare_names(&visitor, &parts).score;
             if score >= amparo_match::LIKELY_SAME && hit.as_ref().is_none_or(|h| score > h.3) {
                 hit = Some((r.clone(), restriction.clone(), person.clone(), score));

@@ -207,10 +207,26 @@ pub(crate) async fn export_children(
             }
         }
     };
+    state
+        .store
+        .audit_note(
+            &auth.user.username,
+            amparo_domain::audit::Action::Export,
+            "operation",
+            Some(operation),
+            format!("{count} children exported as {}", format.extension()),
+        )
+        .await?;
     Ok((bytes, count))
 }
 
+/// A file to save, never shown inline. The name keeps only ASCII letters, digits and
+/// `.-_`, so no header can be broken by what a user typed.
 pub(crate) fn download(bytes: Vec<u8>, content_type: &str, filename: &str) -> Response {
+    let filename: String = filename
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+        .collect();
     let mut resp = (StatusCode::OK, bytes).into_response();
     let h = resp.headers_mut();
     if let Ok(v) = HeaderValue::from_str(content_type) {

@@ -15,6 +15,7 @@ mod intake;
 pub mod openapi;
 mod pages;
 mod protection;
+mod protective;
 mod records;
 pub mod referrals;
 mod releases;

@@ -11,7 +11,7 @@ use amparo_domain::records::{CustodyStep, Evidence, Kind, Record, Task, TaskStat
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::Utc;
@@ -164,22 +164,11 @@ pub async fn file(
             summary: "evidence file accessed".into(),
         }])
         .await?;
-    let mut r = bytes.into_response();
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/octet-stream"),
-    );
-    let safe: String = ev
-        .filename
-        .as_str()
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
-        .collect();
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{safe}\"")) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok(r)
+    Ok(crate::dataio::download(
+        bytes,
+        "application/octet-stream",
+        ev.filename.as_str(),
+    ))
 }
 
 /// Re-hash the stored file and say whether it is still what was received.
@@ -391,18 +380,11 @@ pub async fn bundle(
             summary: format!("evidence bundle exported ({} items)", items.len()),
         }])
         .await?;
-    let mut r = tar.finish().into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/x-tar"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"evidence-{}.tar\"",
-        allegation.id
-    )) {
-        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok(r)
+    Ok(crate::dataio::download(
+        tar.finish(),
+        "application/x-tar",
+        &format!("evidence-{}.tar", allegation.id),
+    ))
 }
 
 /// The signed-in user's open tasks due today or earlier (overdue first), and later ones.

@@ -4,9 +4,9 @@
 use crate::auth::Auth;
 use crate::body::{json_value, typed};
 use crate::error::{ApiError, ApiResult};
+use crate::protective::{likely_same, names_of};
 use crate::records::{actor, require, shown, visible};
 use crate::state::AppState;
-use amparo_domain::names::Name;
 use amparo_domain::policy::{Capability, Sensitivity};
 use amparo_domain::records::{
     Allegation, Approval, Child, ChildStatus, Kind, LegalBasis, Placement, Release, ReleaseStatus,
@@ -36,19 +36,6 @@ pub(crate) struct Proposal {
     pub legal_basis: LegalBasis,
 }
 
-fn names_of(rec: &StoredRecord) -> Vec<amparo_match::NameParts> {
-    rec.data
-        .get("names")
-        .and_then(|n| serde_json::from_value::<Vec<Name>>(n.clone()).ok())
-        .unwrap_or_default()
-        .into_iter()
-        .map(|n| amparo_match::NameParts {
-            given: n.given.map(|g| g.to_string()).unwrap_or_default(),
-            family: n.family.map(|f| f.to_string()).unwrap_or_default(),
-        })
-        .collect()
-}
-
 /// Is `adult` (or someone whose name is likely the same) barred from this child?
 /// Checked whatever the asking user may see: this check protects. Returns the reason
 /// to record (for those who may read it) or `None`.
@@ -65,14 +52,8 @@ async fn barred(
         .and_then(|v| v.as_str())
         .and_then(|s| Uuid::parse_str(s).ok());
     let adult_names = names_of(adult);
-    let same_person = |other: &StoredRecord| {
-        other.id == adult.id
-            || names_of(other).iter().any(|o| {
-                adult_names
-                    .iter()
-                    .any(|a| amparo_match::compare_names(a, o).score >= amparo_match::LIKELY_SAME)
-            })
-    };
+    let same_person =
+        |other: &StoredRecord| other.id == adult.id || likely_same(&adult_names, &names_of(other));
     let today = Utc::now().date_naive();
     let mut q = crate::custody::scoped(auth, Kind::Restriction);
     q.facilities = None;
@@ -275,8 +256,15 @@ pub(crate) async fn approve_release(
         release.status = ReleaseStatus::Released;
         release.released_at = Some(now);
         // End the current placement, then release the child.
+        // Every open placement ends, whatever the approver's own view of placements.
         let mut q = crate::custody::scoped(auth, Kind::Placement);
         q.facilities = None;
+        q.gates = vec![
+            Sensitivity::Basic,
+            Sensitivity::Identity,
+            Sensitivity::Location,
+            Sensitivity::Restricted,
+        ];
         q.child_id = Some(child.id);
         q.limit = 10_000;
         for p in state.store.list(&q).await?.items {

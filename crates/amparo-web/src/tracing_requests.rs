@@ -5,6 +5,7 @@
 use crate::auth::Auth;
 use crate::body::{json_value, typed};
 use crate::error::{ApiError, ApiResult};
+use crate::protective::{likely_same, name_parts, names_of};
 use crate::records::{actor, ctx, require, reveal, shown, visible};
 use crate::state::AppState;
 use amparo_domain::names::Name;
@@ -30,20 +31,6 @@ use uuid::Uuid;
 /// Smallest probability shown as a candidate.
 const SHOWN_FROM: f64 = 0.2;
 
-fn parts(n: &Name) -> amparo_match::NameParts {
-    amparo_match::NameParts {
-        given: n.given.as_ref().map(|g| g.to_string()).unwrap_or_default(),
-        family: n.family.as_ref().map(|f| f.to_string()).unwrap_or_default(),
-    }
-}
-
-fn names_of(rec: &StoredRecord) -> Vec<Name> {
-    rec.data
-        .get("names")
-        .and_then(|n| serde_json::from_value::<Vec<Name>>(n.clone()).ok())
-        .unwrap_or_default()
-}
-
 /// Does any of `asking` match a person under restriction or an alleged perpetrator in
 /// this agency? Checked whatever the user may see: this check protects.
 async fn barred_requester(
@@ -51,15 +38,8 @@ async fn barred_requester(
     auth: &Auth,
     asking: &[&Name],
 ) -> ApiResult<Option<&'static str>> {
-    let asking: Vec<amparo_match::NameParts> = asking.iter().map(|n| parts(n)).collect();
-    let hits = |person: &StoredRecord| {
-        names_of(person).iter().any(|n| {
-            let p = parts(n);
-            asking
-                .iter()
-                .any(|a| amparo_match::compare_names(a, &p).score >= amparo_match::LIKELY_SAME)
-        })
-    };
+    let asking: Vec<amparo_match::NameParts> = asking.iter().map(|n| name_parts(n)).collect();
+    let hits = |person: &StoredRecord| likely_same(&asking, &names_of(person));
     let today = Utc::now().date_naive();
     let mut q = crate::custody::scoped(auth, Kind::Restriction);
     q.facilities = None;
@@ -394,6 +374,16 @@ pub async fn pfif(
         .unwrap_or("amparo.local")
         .to_string();
     let xml = amparo_io::pfif::document(&shown, &domain);
+    state
+        .store
+        .audit_note(
+            &auth.user.username,
+            amparo_domain::audit::Action::Export,
+            "tracing_request",
+            None,
+            format!("{} tracing requests exported as PFIF", shown.len()),
+        )
+        .await?;
     Ok(crate::dataio::download(
         xml.into_bytes(),
         "application/xml; charset=utf-8",

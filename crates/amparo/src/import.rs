@@ -17,18 +17,6 @@ pub struct ImportArgs<'a> {
     pub user: Option<&'a str>,
 }
 
-pub fn parse_map(map: &[String]) -> Result<Vec<(String, String)>, String> {
-    map.iter()
-        .map(|m| {
-            m.split_once('=')
-                .map(|(a, b)| (a.trim().to_string(), b.trim().to_string()))
-                .ok_or_else(|| {
-                    format!("--map '{m}' must be COLUMN=FIELD, e.g. \"Nombre del niño=given_name\"")
-                })
-        })
-        .collect()
-}
-
 /// Returns the report text and whether the import did what was asked.
 pub async fn run(store: &Store, args: ImportArgs<'_>) -> Result<(String, bool), String> {
     if args.rejected.is_some_and(Path::exists) {
@@ -39,7 +27,7 @@ pub async fn run(store: &Store, args: ImportArgs<'_>) -> Result<(String, bool), 
                 .unwrap_or_default()
         ));
     }
-    let map = parse_map(args.map)?;
+    let map = crate::link::parse_map(args.map, "\"Nombre del niño=given_name\"")?;
     let bytes = std::fs::read(args.file)
         .map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
     let operation = store

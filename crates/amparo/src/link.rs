@@ -204,6 +204,17 @@ pub fn read_people(
     Ok(people)
 }
 
+/// `--map SOURCE=DEST` arguments (link, pprl, import) as pairs, in order.
+pub fn parse_map(map: &[String], example: &str) -> Result<Vec<(String, String)>, String> {
+    map.iter()
+        .map(|m| {
+            m.split_once('=')
+                .map(|(a, b)| (a.trim().to_string(), b.trim().to_string()))
+                .ok_or_else(|| format!("--map '{m}' must be SOURCE=DEST, e.g. {example}"))
+        })
+        .collect()
+}
+
 pub struct LinkArgs<'a> {
     pub input: &'a Path,
     pub against: Option<&'a Path>,
@@ -220,13 +231,9 @@ pub fn run(args: LinkArgs<'_>) -> Result<String, String> {
             args.threshold
         ));
     }
-    let mut map = HashMap::new();
-    for m in args.map {
-        let (src, dst) = m
-            .split_once('=')
-            .ok_or_else(|| format!("--map '{m}' must be SOURCE=DEST, e.g. surname=family_name"))?;
-        map.insert(src.trim().to_string(), dst.trim().to_string());
-    }
+    let map: HashMap<String, String> = parse_map(args.map, "surname=family_name")?
+        .into_iter()
+        .collect();
     let mut warn = std::io::stderr();
     let mut people = read_people(args.input, &map, &mut warn)?;
     let split = match args.against {

@@ -649,10 +649,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             let country = amparo_domain::country::Country::parse(country)?;
             let name = amparo_domain::text::Text::parse(name).map_err(|m| format!("--name {m}"))?;
             let store = open(&cli).await?;
-            let agency = store
-                .ensure_agency("cli", agency)
-                .await
-                .map_err(|e| e.to_string())?;
+            let agency = existing_agency(&store, agency).await?;
             let p = store
                 .add_partner(
                     "cli",
@@ -668,10 +665,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
         }
         Command::Partner(PartnerCommand::List { agency }) => {
             let store = open(&cli).await?;
-            let agency = store
-                .ensure_agency("cli", agency)
-                .await
-                .map_err(|e| e.to_string())?;
+            let agency = existing_agency(&store, agency).await?;
             for p in store.partners(agency.id).await.map_err(|e| e.to_string())? {
                 println!("{}\t{}\t{}", p.id, p.name, p.country);
             }
@@ -769,6 +763,17 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// An agency that exists already: a mistyped name must not create a new one.
+async fn existing_agency(store: &Store, name: &str) -> Result<amparo_store::Agency, String> {
+    store
+        .agency_by_name(name)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| {
+            format!("no agency named '{name}': check the name (agencies come with their first user, amparo user add --agency)")
+        })
 }
 
 /// A passphrase: the first line of a file, or of standard input.

@@ -1,19 +1,8 @@
 //! `amparo pprl encode|match`: privacy-preserving linkage between two agencies.
-use crate::link::read_people;
+use crate::link::{parse_map, read_people};
 use amparo_match::pprl::{encode, from_base64, match_greedy, to_base64, Clk};
 use std::collections::HashMap;
 use std::path::Path;
-
-fn parse_map(map: &[String]) -> Result<HashMap<String, String>, String> {
-    let mut out = HashMap::new();
-    for m in map {
-        let (src, dst) = m
-            .split_once('=')
-            .ok_or_else(|| format!("--map '{m}' must be SOURCE=DEST, e.g. surname=family_name"))?;
-        out.insert(src.trim().to_string(), dst.trim().to_string());
-    }
-    Ok(out)
-}
 
 /// The shared secret: the whole file, trailing line breaks removed. It must be long
 /// enough that the encodings cannot be rebuilt by guessing it.
@@ -42,7 +31,7 @@ pub fn encode_file(
     map: &[String],
 ) -> Result<String, String> {
     let secret = read_secret(secret)?;
-    let map = parse_map(map)?;
+    let map: HashMap<String, String> = parse_map(map, "surname=family_name")?.into_iter().collect();
     let mut warn = std::io::stderr();
     let people = read_people(input, &map, &mut warn)?;
     let started = std::time::Instant::now();

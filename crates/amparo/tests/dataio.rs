@@ -460,6 +460,15 @@ async fn exports_follow_the_policy(db: Db) {
         "{}",
         audit.body
     );
+    let op_audit = investigator.get(&format!("/audit?record={op}")).await;
+    assert!(
+        op_audit
+            .body
+            .to_string()
+            .contains("children exported as xlsx"),
+        "{}",
+        op_audit.body
+    );
 }
 on_both!(exports, exports_follow_the_policy);
 
@@ -666,6 +675,11 @@ async fn case_file_pdf(db: Db) {
     let audit = inv.get(&format!("/audit?record={}", w.child_a)).await;
     assert!(
         audit.body.to_string().contains("printed in the case file"),
+        "{}",
+        audit.body
+    );
+    assert!(
+        audit.body.to_string().contains("case file printed (en)"),
         "{}",
         audit.body
     );

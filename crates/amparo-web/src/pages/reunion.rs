@@ -1,6 +1,6 @@
 //! Pages for reunification: tracing requests with their candidates side by side,
 //! and releases with their approvals.
-use super::view::{birth_label, s, title, Opt};
+use super::view::{birth_label, full, s, title, Opt};
 use super::{error_page, form_fields, render, Chrome, Page};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -86,28 +86,12 @@ pub struct ReleaseLine {
 fn names_label(v: &Value, field: &str) -> String {
     v.get(field)
         .and_then(Value::as_array)
-        .map(|ns| {
-            ns.iter()
-                .map(|n| {
-                    [s(n, "given"), s(n, "family")]
-                        .into_iter()
-                        .filter(|x| !x.is_empty())
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                })
-                .collect::<Vec<_>>()
-                .join(" / ")
-        })
+        .map(|ns| ns.iter().map(full).collect::<Vec<_>>().join(" / "))
         .unwrap_or_default()
 }
 
 fn one_name(v: &Value, field: &str) -> String {
-    let n = &v[field];
-    [s(n, "given"), s(n, "family")]
-        .into_iter()
-        .filter(|x| !x.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
+    full(&v[field])
 }
 
 async fn list_page(state: &AppState, page: Page, error: String) -> Response {

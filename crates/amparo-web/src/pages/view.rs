@@ -26,7 +26,8 @@ pub fn s<'a>(v: &'a Value, field: &str) -> &'a str {
     v.get(field).and_then(Value::as_str).unwrap_or("")
 }
 
-fn full(n: &Value) -> String {
+/// A name object's given and family parts, as one line.
+pub fn full(n: &Value) -> String {
     [s(n, "given"), s(n, "family")]
         .iter()
         .filter(|p| !p.is_empty())
