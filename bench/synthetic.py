@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Write a synthetic person CSV for the scale benchmark: N records of about N/4
-people, with typos, swapped names, missing and approximate dates (invented names).
+people, with typos, swapped names, missing and approximate dates. Names are invented
+from syllables (about 650 given names, 15,000 family names, skewed like real name
+frequencies), so that blocks are as uneven as a real registry's.
 
     python3 bench/synthetic.py 1000000 /tmp/people-1m.csv
     /usr/bin/time -v target/release/amparo link --input /tmp/people-1m.csv --output /tmp/pairs.csv
@@ -9,10 +11,23 @@ import random, sys
 
 GIVEN = ["jacob", "hannah", "moshe", "sara", "rivka", "chaim", "leah", "dovid", "esther", "yosef", "miriam",
          "shmuel", "malka", "avraham", "devorah", "yitzchak", "rochel", "mendel", "golda", "baruch", "shifra",
-         "pinchas", "chaya", "naftali", "bracha", "zalman", "perel", "eliezer", "faiga", "tzvi"]
+         "pinchas", "chaya", "naftali", "bracha", "zalman", "perel", "eliezer", "faiga", "tzvi",
+         "maria", "jose", "ana", "juan", "rosa", "luis", "carmen", "pedro", "elena", "miguel", "lucia", "jorge",
+         "sofia", "diego", "isabel", "pablo", "marta", "andres", "julia", "tomas", "ines", "felipe", "clara",
+         "mateo", "alba", "hugo", "nora", "ivan", "paula", "raul", "olga", "simon", "eva", "adrian", "vera"]
+GIVEN_ENDS = ["", "", "", "", "ito", "ita", "el", "a", "ine", "iel"]
 FAMILY_PARTS = ["wein", "rosen", "fried", "gold", "klein", "schwartz", "teitel", "halber", "grun", "lieber",
-                "kauf", "stern", "hirsch", "feld", "berko", "roth", "silber", "eisen", "hersko", "spitz"]
-FAMILY_ENDS = ["garten", "berg", "man", "stein", "baum", "stam", "wald", "witz", "feld", "er", "ovits", "blum"]
+                "kauf", "stern", "hirsch", "feld", "berko", "roth", "silber", "eisen", "hersko", "spitz",
+                "mar", "gar", "lop", "fer", "rod", "san", "gon", "her", "per", "mor", "cas", "ram", "ort", "val",
+                "mend", "bar", "cor", "dom", "esp", "fig"]
+FAMILY_MIDS = ["", "", "", "a", "el", "in", "o", "er", "an", "ol", "ich", "ez", "ul", "am", "ir"]
+FAMILY_ENDS = ["garten", "berg", "man", "stein", "baum", "stam", "wald", "witz", "feld", "er", "ovits", "blum",
+               "tinez", "cia", "ez", "ales", "ero", "ado", "ino", "iga", "ona", "uez", "ela", "ano", "ida"]
+
+def zipf_choice(items, rng, s=1.0):
+    # Real name frequencies are skewed: a few names are very common, most are rare.
+    weights = [1.0 / (i + 1) ** s for i in range(len(items))]
+    return rng.choices(items, weights)[0]
 
 def typo(s, rng):
     if len(s) < 3:
@@ -35,8 +50,8 @@ def main():
     pid = 0
     while written < n:
         pid += 1
-        g = rng.choice(GIVEN)
-        f = rng.choice(FAMILY_PARTS) + rng.choice(FAMILY_ENDS) + (str(rng.randrange(50)) if rng.random() < 0.5 else "")
+        g = zipf_choice(GIVEN, rng, 0.7) + rng.choice(GIVEN_ENDS)
+        f = zipf_choice(FAMILY_PARTS, rng, 0.5) + rng.choice(FAMILY_MIDS) + zipf_choice(FAMILY_ENDS, rng, 0.5)
         sex = rng.choice("fm")
         y, m, d = rng.randrange(1950, 2024), rng.randrange(1, 13), rng.randrange(1, 29)
         for k in range(rng.randrange(1, 8)):

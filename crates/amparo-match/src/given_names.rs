@@ -44,6 +44,41 @@ faiga feiga feige fayge פייגא
 gittel guitel gitel gitl גיטל
 raizel reisel raisel reizl רייזל
 tzirel tsirel cirel צירל
+william will bill billy willie willy wm guillermo guillaume
+edward ed eddie ned ted teddy eduardo edouard
+henry harry hank enrique henri hendrik heinrich
+thomas tom tommy tomas thom
+robert bob bobby rob robbie roberto
+richard dick rick ricky ricardo
+charles charlie chas chuck carlos
+james jim jimmy jamie jaime
+john jack johnny jon juan johann jean
+frederick fred freddie freddy federico
+leonard len lenny lennie leonardo
+joshua josh josue
+alexander alex sandy alejandro alexandre sasha
+margaret maggie meg peggy margarita marguerite
+elizabeth liz lizzie beth betty bessie eliza elisabeth isabel isabella
+catherine katherine kate katie kitty catalina catarina
+francis frank francisco paco francois
+anthony tony antonio antoine
+michael mike mick miguel michel
+peter pete pedro pierre
+george jorge georges
+philip phil felipe philippe
+patrick pat paddy patricio
+daniel dan danny
+nicholas nick nicolas nicola
+andrew andy andres andre
+stephen steven steve esteban etienne
+christopher chris cristobal
+matthew matt mateo mathieu matias
+lawrence laurence larry lorenzo laurent
+louis lewis lou luis luigi
+margery marjorie
+dorothy dolly dot dora
+ellen helen nell nellie elena helena
+susan sue susie susana suzanne
 ";
 
 fn index() -> &'static HashMap<String, usize> {

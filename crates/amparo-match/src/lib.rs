@@ -87,6 +87,38 @@ fn dm() -> &'static DaitchMokotoffSoundex {
     DM.get_or_init(DaitchMokotoffSoundex::default)
 }
 
+fn beider_morse() -> &'static rphonetic::BeiderMorse<'static> {
+    static RULES: OnceLock<rphonetic::ConfigFiles> = OnceLock::new();
+    static BM: OnceLock<rphonetic::BeiderMorse<'static>> = OnceLock::new();
+    BM.get_or_init(|| {
+        // The rule files ship inside the binary (rphonetic's `embedded_bm`): the
+        // Ashkenazi set, approximate rules, so that Yiddish, German, Polish, Russian
+        // and Spanish spellings of one name meet.
+        rphonetic::BeiderMorseBuilder::new(RULES.get_or_init(rphonetic::ConfigFiles::default))
+            .name_type(rphonetic::NameType::Ashkenazi)
+            .rule_type(rphonetic::RuleType::Approx)
+            .build()
+    })
+}
+
+/// Beider-Morse phonetic codes of a word (Ashkenazi rules, approximate): every
+/// alternative the rules allow. Empty for a word without Latin letters after folding.
+pub fn bm_codes(word: &str) -> BTreeSet<String> {
+    let f = fold(word).replace(' ', "");
+    if f.is_empty() || !f.chars().any(|c| c.is_ascii_alphabetic()) {
+        return BTreeSet::new();
+    }
+    // Very long inputs make the rule engine branch without end: a name is short.
+    let f: String = f.chars().take(24).collect();
+    use rphonetic::Encoder;
+    beider_morse()
+        .encode(&f)
+        .split(['|', '-', '(', ')'])
+        .filter(|c| !c.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 /// All Daitch-Mokotoff codes of a word (branching on ambiguous letters).
 pub fn dm_codes(word: &str) -> BTreeSet<String> {
     let f = fold(word).replace(' ', "");
@@ -214,6 +246,21 @@ pub const LIKELY_SAME: f64 = 0.85;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn beider_morse_meets_spellings_of_one_name() {
+        let a = bm_codes("Weingarten");
+        let b = bm_codes("Vaingarten");
+        assert!(a.iter().any(|c| b.contains(c)), "{a:?} {b:?}");
+        let c = bm_codes("Rosenberg");
+        assert!(!a.iter().any(|x| c.contains(x)), "{a:?} {c:?}");
+        assert!(bm_codes("").is_empty());
+        // Hebrew script is transliterated first, then coded like any spelling.
+        let hebrew = bm_codes("ווינגארטן");
+        assert!(hebrew.iter().any(|c| a.contains(c)), "{hebrew:?} {a:?}");
+        let (s1, s2) = (bm_codes("Schwartz"), bm_codes("Szwarc"));
+        assert!(s1.iter().any(|c| s2.contains(c)), "{s1:?} {s2:?}");
+    }
 
     fn n(g: &str, f: &str) -> NameParts {
         NameParts {

@@ -37,22 +37,188 @@ struct Prepared {
     family: String,
     family_skel: String,
     family_dm: Vec<String>,
+    /// Beider-Morse codes, hashed: compared by intersection.
+    given_bm: Vec<u64>,
+    family_bm: Vec<u64>,
     sex: Option<char>,
     birth: BirthParts,
 }
 
+/// Words that are titles, honours or ordinals rather than names: a record that says
+/// "Sir" or "Dr." for a given name says nothing about who the person is, and two
+/// records sharing only "Sir" must not agree on a name.
+const NOT_NAMES: &[&str] = &[
+    "sir",
+    "lord",
+    "lady",
+    "dame",
+    "dr",
+    "doctor",
+    "prof",
+    "professor",
+    "rev",
+    "reverend",
+    "mr",
+    "mrs",
+    "ms",
+    "miss",
+    "mx",
+    "sr",
+    "sra",
+    "srta",
+    "dona",
+    "lic",
+    "ing",
+    "col",
+    "colonel",
+    "capt",
+    "captain",
+    "gen",
+    "general",
+    "maj",
+    "major",
+    "lt",
+    "sgt",
+    "hon",
+    "baronet",
+    "bt",
+    "baron",
+    "baroness",
+    "viscount",
+    "earl",
+    "count",
+    "countess",
+    "duke",
+    "duchess",
+    "marquess",
+    "king",
+    "queen",
+    "prince",
+    "princess",
+    "saint",
+    "st",
+    "of",
+    "the",
+    "jr",
+    "junior",
+    "snr",
+    "senior",
+    "1st",
+    "2nd",
+    "3rd",
+    "4th",
+    "5th",
+    "6th",
+    "7th",
+    "8th",
+    "9th",
+    "ii",
+    "iii",
+    "iv",
+    "nn",
+    "unknown",
+    "desconocido",
+    "desconocida",
+    "sin",
+    "nombre",
+];
+
+fn clean_name(raw: &str) -> String {
+    let folded = fold(raw);
+    let words: Vec<&str> = folded
+        .split(' ')
+        .filter(|w| !w.is_empty() && !NOT_NAMES.contains(w))
+        .collect();
+    words.join(" ")
+}
+
+fn hashed_bm(word: &str) -> Vec<u64> {
+    use std::hash::{Hash, Hasher};
+    let mut v: Vec<u64> = crate::bm_codes(word)
+        .iter()
+        .map(|c| {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            c.hash(&mut h);
+            h.finish()
+        })
+        .collect();
+    v.sort_unstable();
+    v
+}
+
+fn shares(a: &[u64], b: &[u64]) -> bool {
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Equal => return true,
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+        }
+    }
+    false
+}
+
+/// Prepare everyone, with Beider-Morse codes computed once per distinct name and
+/// spread over the cores: the rule engine is the slowest step of preparation.
+fn prepare_all(people: &[Person]) -> Vec<Prepared> {
+    let mut prepared: Vec<Prepared> = people.iter().map(prepare).collect();
+    let mut words: Vec<String> = prepared
+        .iter()
+        .flat_map(|p| [first_word(&p.given), p.family.replace(' ', "")])
+        .filter(|w| !w.is_empty())
+        .collect();
+    words.sort_unstable();
+    words.dedup();
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(8);
+    let chunk = words.len().div_ceil(threads).max(1);
+    let codes: HashMap<&str, Vec<u64>> = std::thread::scope(|s| {
+        let handles: Vec<_> = words
+            .chunks(chunk)
+            .map(|part| {
+                s.spawn(move || {
+                    part.iter()
+                        .map(|w| (w.as_str(), hashed_bm(w)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    for p in prepared.iter_mut() {
+        p.given_bm = codes
+            .get(first_word(&p.given).as_str())
+            .cloned()
+            .unwrap_or_default();
+        p.family_bm = codes
+            .get(p.family.replace(' ', "").as_str())
+            .cloned()
+            .unwrap_or_default();
+    }
+    prepared
+}
+
+fn first_word(s: &str) -> String {
+    s.split(' ').next().unwrap_or("").to_string()
+}
+
 fn prepare(p: &Person) -> Prepared {
-    let mut given = fold(&p.given);
-    let mut family = fold(&p.family);
+    let mut given = clean_name(&p.given);
+    let mut family = clean_name(&p.family);
     // A missing given or family name may be among the other names.
     if given.is_empty() {
         if let Some(o) = p.other_names.first() {
-            given = fold(o);
+            given = clean_name(o);
         }
     }
     if family.is_empty() {
         if let Some(o) = p.other_names.get(1).or(p.other_names.first()) {
-            family = fold(o);
+            family = clean_name(o);
         }
     }
     let first = |s: &str| s.split(' ').next().unwrap_or("").to_string();
@@ -62,6 +228,8 @@ fn prepare(p: &Person) -> Prepared {
         given_dm: dm_codes(&first(&given)).into_iter().collect(),
         family_skel: skeleton(&family),
         family_dm: dm_codes(&family.replace(' ', "")).into_iter().collect(),
+        given_bm: Vec::new(),
+        family_bm: Vec::new(),
         given,
         family,
         sex: p.sex,
@@ -76,26 +244,56 @@ const FIELDS: usize = 4;
 const LEVELS: [usize; FIELDS] = [5, 5, 6, 2];
 pub const FIELD_NAMES: [&str; FIELDS] = ["given_name", "family_name", "birth", "sex"];
 
-fn name_level(
-    a: &str,
-    a_skel: &str,
-    a_dm: &[String],
-    b: &str,
-    b_skel: &str,
-    b_dm: &[String],
-    same_group: bool,
-) -> Option<u8> {
+/// One name as compared: folded, its skeleton, its phonetic codes.
+struct NameKeys<'a> {
+    text: &'a str,
+    skel: &'a str,
+    dm: &'a [String],
+    bm: &'a [u64],
+}
+
+fn given_keys(p: &Prepared) -> NameKeys<'_> {
+    NameKeys {
+        text: &p.given,
+        skel: &p.given_skel,
+        dm: &p.given_dm,
+        bm: &p.given_bm,
+    }
+}
+
+fn family_keys(p: &Prepared) -> NameKeys<'_> {
+    NameKeys {
+        text: &p.family,
+        skel: &p.family_skel,
+        dm: &p.family_dm,
+        bm: &p.family_bm,
+    }
+}
+
+fn name_level(x: &NameKeys<'_>, y: &NameKeys<'_>, same_group: bool) -> Option<u8> {
+    let (a, a_skel, a_dm) = (x.text, x.skel, x.dm);
+    let (b, b_skel, b_dm) = (y.text, y.skel, y.dm);
     if a.is_empty() || b.is_empty() {
         return None;
     }
     if a == b {
         return Some(0);
     }
+    // An initial ("W." for William) agrees weakly with any name it starts.
+    let initial = |x: &str| x.split(' ').next().is_some_and(|w| w.chars().count() == 1);
+    if initial(a) || initial(b) {
+        return Some(if a.chars().next() == b.chars().next() {
+            3
+        } else {
+            4
+        });
+    }
     if same_group || (!a_skel.is_empty() && a_skel == b_skel) {
         return Some(1);
     }
     let jw = strsim::jaro_winkler(a_skel, b_skel);
-    let dm = a_dm.iter().any(|c| b_dm.contains(c));
+    // Sounds alike by Daitch-Mokotoff or by Beider-Morse.
+    let dm = a_dm.iter().any(|c| b_dm.contains(c)) || shares(x.bm, y.bm);
     if jw >= 0.92 || (dm && jw >= 0.8) {
         Some(2)
     } else if jw >= 0.8 || dm {
@@ -119,6 +317,19 @@ fn birth_level(a: &BirthParts, b: &BirthParts) -> Option<u8> {
         if differing.len() == 1 || transposed || swapped {
             return Some(1);
         }
+    }
+    // The first of January is what many registers write when only the year is known:
+    // such a date agrees with any date of its year, no more.
+    let placeholder = |x: &BirthParts| x.month == Some(1) && x.day == Some(1);
+    let same = a.year.is_some() && (a.year, a.month, a.day) == (b.year, b.month, b.day);
+    if !same && (placeholder(a) || placeholder(b)) {
+        let year_only = |x: &BirthParts| BirthParts {
+            month: None,
+            day: None,
+            digits: None,
+            ..*x
+        };
+        return birth_level(&year_only(a), &year_only(b));
     }
     let (ya, yb) = (a.year?, b.year?);
     if a.approximate || b.approximate {
@@ -155,48 +366,29 @@ type Vector = [Option<u8>; FIELDS];
 
 fn compare(a: &Prepared, b: &Prepared) -> Vector {
     let same_group = a.given_group.is_some() && a.given_group == b.given_group;
-    let mut given = name_level(
-        &a.given,
-        &a.given_skel,
-        &a.given_dm,
-        &b.given,
-        &b.given_skel,
-        &b.given_dm,
-        same_group,
-    );
-    let mut family = name_level(
-        &a.family,
-        &a.family_skel,
-        &a.family_dm,
-        &b.family,
-        &b.family_skel,
-        &b.family_dm,
-        false,
-    );
+    let mut given = name_level(&given_keys(a), &given_keys(b), same_group);
+    let mut family = name_level(&family_keys(a), &family_keys(b), false);
     // Given and family names written the other way round (often with a typo too).
-    let sg = name_level(
-        &a.given,
-        &a.given_skel,
-        &a.given_dm,
-        &b.family,
-        &b.family_skel,
-        &b.family_dm,
-        false,
-    );
-    let sf = name_level(
-        &a.family,
-        &a.family_skel,
-        &a.family_dm,
-        &b.given,
-        &b.given_skel,
-        &b.given_dm,
-        false,
-    );
+    let sg = name_level(&given_keys(a), &family_keys(b), false);
+    let sf = name_level(&family_keys(a), &given_keys(b), false);
     if let (Some(x), Some(y)) = (sg, sf) {
         let direct = given.unwrap_or(4) + family.unwrap_or(4);
         if x <= 2 && y <= 2 && x + y + 1 < direct {
             given = Some(x.max(1));
             family = Some(y.max(1));
+        }
+    }
+    // One name written in the other's place, the other name different or missing
+    // ("Crook, Channing" against "Bethany Crook"): the family name agrees through the
+    // swap, and the names left over are compared with each other.
+    let poor = |l: Option<u8>| l.is_none_or(|l| l >= 3);
+    if poor(given) && poor(family) {
+        if let Some(x) = sg.filter(|x| *x <= 1) {
+            family = Some(x.max(1));
+            given = sf;
+        } else if let Some(y) = sf.filter(|y| *y <= 1) {
+            given = Some(y.max(1));
+            family = sg;
         }
     }
     let sex = match (a.sex, b.sex) {
@@ -247,7 +439,7 @@ fn block_keys(p: &Prepared) -> Vec<String> {
     }
     if let Some(d) = p.birth.digits {
         keys.push(format!("d{}", String::from_utf8_lossy(&d)));
-        if let Some(f) = p.family_skel.get(..p.family_skel.len().min(2)) {
+        if let Some(f) = p.family_skel.get(..p.family_skel.len().min(3)) {
             keys.push(format!("m{f}{}", String::from_utf8_lossy(&d[4..])));
         }
     }
@@ -272,8 +464,15 @@ fn block_keys(p: &Prepared) -> Vec<String> {
     keys
 }
 
-/// Largest block compared in full; bigger ones are too common to tell anything.
-const MAX_BLOCK: usize = 3000;
+/// Largest block compared in full. A bigger block (a common name, a common year)
+/// is sorted by full name and birth and each record compared with its neighbours
+/// only, so that the work grows with the block, not with its square.
+const FULL_BLOCK: usize = 100;
+const WINDOW: usize = 10;
+
+fn sort_key(p: &Prepared) -> (String, String, Option<[u8; 8]>) {
+    (p.family_skel.clone(), p.given_skel.clone(), p.birth.digits)
+}
 
 /// Candidate pairs: within one list (`split` = None) or across two lists, where
 /// indices below `split` are the first list.
@@ -287,12 +486,18 @@ fn candidates(people: &[Prepared], split: Option<usize>) -> Vec<(u32, u32)> {
     // Pairs from every block, then sorted and deduplicated: cheaper than hashing
     // millions of pairs into a set.
     let mut seen: Vec<(u32, u32)> = Vec::new();
-    for members in blocks.values() {
-        if members.len() < 2 || members.len() > MAX_BLOCK {
+    for members in blocks.values_mut() {
+        if members.len() < 2 {
             continue;
         }
+        let window = if members.len() > FULL_BLOCK {
+            members.sort_by_cached_key(|&i| sort_key(&people[i as usize]));
+            WINDOW
+        } else {
+            members.len()
+        };
         for (x, &i) in members.iter().enumerate() {
-            for &j in &members[x + 1..] {
+            for &j in members[x + 1..].iter().take(window) {
                 let (a, b) = if i < j { (i, j) } else { (j, i) };
                 let cross_ok = match split {
                     None => true,
@@ -316,7 +521,47 @@ fn estimate_u(people: &[Prepared], split: Option<usize>, samples: usize) -> [Vec
     if n < 2 {
         return normalise(counts);
     }
-    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    // Sampling is spread over the cores, each with its own fixed random stream, so
+    // the result does not depend on timing.
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(8);
+    let parts: Vec<[Vec<f64>; FIELDS]> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                s.spawn(move || {
+                    sample_levels(
+                        people,
+                        split,
+                        samples / threads,
+                        0x9E37_79B9_7F4A_7C15 + t as u64,
+                    )
+                })
+            })
+            .collect();
+        handles.into_iter().filter_map(|h| h.join().ok()).collect()
+    });
+    for part in parts {
+        for f in 0..FIELDS {
+            for (c, x) in counts[f].iter_mut().zip(&part[f]) {
+                *c += x;
+            }
+        }
+    }
+    normalise(counts)
+}
+
+#[allow(clippy::needless_range_loop)] // fields index parallel arrays
+fn sample_levels(
+    people: &[Prepared],
+    split: Option<usize>,
+    samples: usize,
+    seed: u64,
+) -> [Vec<f64>; FIELDS] {
+    let n = people.len();
+    let mut counts: [Vec<f64>; FIELDS] = LEVELS.map(|l| vec![0.0; l]);
+    let mut state: u64 = seed;
     let mut next = || {
         state ^= state << 13;
         state ^= state >> 7;
@@ -342,7 +587,7 @@ fn estimate_u(people: &[Prepared], split: Option<usize>, samples: usize) -> [Vec
             }
         }
     }
-    normalise(counts)
+    counts
 }
 
 fn normalise(mut c: [Vec<f64>; FIELDS]) -> [Vec<f64>; FIELDS] {
@@ -408,11 +653,133 @@ pub struct Linkage {
     pub compared: usize,
 }
 
-#[allow(clippy::needless_range_loop)] // fields index several parallel arrays
+/// Every candidate pair (sorted, unique) with its weight of evidence in bits
+/// (log2 of the odds of a match, prior included).
+struct Scored {
+    model: Model,
+    pairs: Vec<(u32, u32)>,
+    bits: Vec<f64>,
+}
+
+fn probability(bits: f64) -> f64 {
+    1.0 / (1.0 + 2f64.powf(-bits))
+}
+
 /// Link one list with itself (`split` None) or two lists (`people` = first ++ second,
 /// `split` = length of the first). Pairs at or above `threshold` are returned.
 pub fn link(people: &[Person], split: Option<usize>, threshold: f64) -> Linkage {
-    let prepared: Vec<Prepared> = people.iter().map(prepare).collect();
+    let scored = score(people, split);
+    let pairs = scored
+        .pairs
+        .iter()
+        .zip(&scored.bits)
+        .map(|(&(a, b), &bits)| Pair {
+            a: a as usize,
+            b: b as usize,
+            probability: probability(bits),
+        })
+        .filter(|p| p.probability >= threshold)
+        .collect();
+    Linkage {
+        model: scored.model,
+        pairs,
+        compared: scored.pairs.len(),
+    }
+}
+
+/// Evidence at or below this (about 1 in 60) counts as "not the same person"; pairs
+/// never compared (blocking kept them apart) count the same.
+const GROUP_FLOOR_BITS: f64 = -6.0;
+/// A record or group joins another only when its average evidence over all their
+/// members is at least this (odds of about 1 to 8): one strong link cannot drag a
+/// group of look-alikes into another person.
+const GROUP_NEED_BITS: f64 = -3.0;
+/// No person is recorded this many times in one list; stop a group before it grows
+/// past it.
+const GROUP_MAX_PAIRS: usize = 40_000;
+
+/// Deduplicate one list into people. Pairs at or above `threshold` seed the groups,
+/// most probable first; two groups are joined only when the average evidence over
+/// every pair between them (compared or not) is not strongly against. Every pair
+/// inside a group is returned, with its own probability or, when its records are
+/// linked only through others, the probability of the link that joined their groups.
+pub fn dedupe(people: &[Person], threshold: f64) -> Linkage {
+    let scored = score(people, None);
+    let lookup = |a: u32, b: u32| -> f64 {
+        let key = if a < b { (a, b) } else { (b, a) };
+        match scored.pairs.binary_search(&key) {
+            Ok(i) => scored.bits[i].max(GROUP_FLOOR_BITS),
+            Err(_) => GROUP_FLOOR_BITS,
+        }
+    };
+    let mut seeds: Vec<usize> = (0..scored.pairs.len())
+        .filter(|&i| probability(scored.bits[i]) >= threshold)
+        .collect();
+    seeds.sort_by(|x, y| {
+        scored.bits[*y]
+            .total_cmp(&scored.bits[*x])
+            .then(scored.pairs[*x].cmp(&scored.pairs[*y]))
+    });
+    let n = people.len();
+    let mut group: Vec<u32> = (0..n as u32).collect();
+    let mut members: Vec<Vec<u32>> = (0..n as u32).map(|i| vec![i]).collect();
+    let mut out = Vec::new();
+    for i in seeds {
+        let (a, b) = scored.pairs[i];
+        let (ga, gb) = (group[a as usize] as usize, group[b as usize] as usize);
+        if ga == gb {
+            continue;
+        }
+        let cross = members[ga].len() * members[gb].len();
+        if cross > GROUP_MAX_PAIRS {
+            continue;
+        }
+        let mut total = 0.0;
+        for &x in &members[ga] {
+            for &y in &members[gb] {
+                total += lookup(x, y);
+            }
+        }
+        if total / (cross as f64) < GROUP_NEED_BITS {
+            continue;
+        }
+        let joined = probability(scored.bits[i]);
+        for &x in &members[ga] {
+            for &y in &members[gb] {
+                let (p, q) = if x < y { (x, y) } else { (y, x) };
+                let own = match scored.pairs.binary_search(&(p, q)) {
+                    Ok(k) => probability(scored.bits[k]),
+                    Err(_) => 0.0,
+                };
+                out.push(Pair {
+                    a: p as usize,
+                    b: q as usize,
+                    probability: own.max(joined),
+                });
+            }
+        }
+        let (keep, gone) = if members[ga].len() >= members[gb].len() {
+            (ga, gb)
+        } else {
+            (gb, ga)
+        };
+        let moved = std::mem::take(&mut members[gone]);
+        for &x in &moved {
+            group[x as usize] = keep as u32;
+        }
+        members[keep].extend(moved);
+    }
+    out.sort_by_key(|p| (p.a, p.b));
+    Linkage {
+        model: scored.model,
+        pairs: out,
+        compared: scored.pairs.len(),
+    }
+}
+
+#[allow(clippy::needless_range_loop)] // fields index several parallel arrays
+fn score(people: &[Person], split: Option<usize>) -> Scored {
+    let prepared = prepare_all(people);
     let pairs = candidates(&prepared, split);
     let u = estimate_u(&prepared, split, 200_000);
     // Comparing is most of the work: split it over the cores.
@@ -482,8 +849,8 @@ pub fn link(people: &[Person], split: Option<usize>, threshold: f64) -> Linkage 
         *tf_family.entry(p.family.as_str()).or_default() += 1.0;
     }
     let base = log2(model.prior / (1.0 - model.prior));
-    let mut out = Vec::new();
-    for (&(a, b), v) in pairs.iter().zip(&vectors) {
+    let mut bits = Vec::with_capacity(pairs.len());
+    for (&(a, _), v) in pairs.iter().zip(&vectors) {
         let mut score = base;
         for f in 0..FIELDS {
             if let Some(l) = v[f] {
@@ -496,30 +863,20 @@ pub fn link(people: &[Person], split: Option<usize>, threshold: f64) -> Linkage 
                     };
                     let freq = tf.get(value).copied().unwrap_or(1.0) / n;
                     // Agreeing on a rare name says more than on a common one.
-                    u = (u * 0.5 + freq * 0.5).max(1.0 / n);
+                    u = freq.max(1.0 / n);
                 }
                 score += log2(model.m[f][l as usize] / u);
             }
         }
-        let probability = 1.0 / (1.0 + 2f64.powf(-score));
-        if probability >= threshold {
-            out.push(Pair {
-                a: a as usize,
-                b: b as usize,
-                probability,
-            });
-        }
+        bits.push(score);
     }
-    Linkage {
-        model,
-        pairs: out,
-        compared: pairs.len(),
-    }
+    Scored { model, pairs, bits }
 }
 
 /// Explain a pair's score field by field.
 pub fn explain(model: &Model, a: &Person, b: &Person) -> Explanation {
-    let v = compare(&prepare(a), &prepare(b));
+    let both = prepare_all(&[a.clone(), b.clone()]);
+    let v = compare(&both[0], &both[1]);
     let mut total = log2(model.prior / (1.0 - model.prior));
     let mut levels = Vec::new();
     for f in 0..FIELDS {
@@ -530,6 +887,29 @@ pub fn explain(model: &Model, a: &Person, b: &Person) -> Explanation {
         levels.push((FIELD_NAMES[f].to_string(), v[f], w));
     }
     Explanation { levels, total }
+}
+
+/// Between two lists that each hold a person once, a record links to at most one
+/// record of the other list: pairs are taken most probable first, and a pair whose
+/// record is already taken is dropped. A look-alike then loses to the better match
+/// instead of standing beside it.
+pub fn one_to_one(mut pairs: Vec<Pair>, n: usize) -> Vec<Pair> {
+    pairs.sort_by(|x, y| {
+        y.probability
+            .total_cmp(&x.probability)
+            .then(x.a.cmp(&y.a))
+            .then(x.b.cmp(&y.b))
+    });
+    let mut taken = vec![false; n];
+    pairs.retain(|p| {
+        if taken[p.a] || taken[p.b] {
+            return false;
+        }
+        taken[p.a] = true;
+        taken[p.b] = true;
+        true
+    });
+    pairs
 }
 
 /// Group matched pairs into people (connected components).
@@ -651,6 +1031,82 @@ mod tests {
         };
         assert_eq!(birth_level(&year_only, &b(2014, 7, 9)), Some(3));
         assert_eq!(birth_level(&BirthParts::default(), &b(2014, 7, 9)), None);
+    }
+
+    #[test]
+    fn titles_initials_swaps_and_placeholder_dates() {
+        assert_eq!(clean_name("Sir  Thomas"), "thomas");
+        assert_eq!(clean_name("1st Baronet"), "");
+        let prep = |g: &str, f: &str| prepare(&p("x", g, f, 2014, 3, 2));
+        // "W." is William's initial, not another name.
+        let (w, william, h) = (
+            prep("W.", "Kerr"),
+            prep("William", "Kerr"),
+            prep("H.", "Kerr"),
+        );
+        assert_eq!(compare(&w, &william)[GIVEN], Some(3));
+        assert_eq!(compare(&h, &william)[GIVEN], Some(4));
+        // Family name written as the given name, the other name different.
+        let v = compare(&prep("Crook", "Channing"), &prep("Bethany", "Crook"));
+        assert_eq!(v[FAMILY], Some(1), "{v:?}");
+        assert_eq!(v[GIVEN], Some(4), "{v:?}");
+        // 1 January stands for "the year only".
+        let jan = BirthParts {
+            year: Some(1855),
+            month: Some(1),
+            day: Some(1),
+            ..Default::default()
+        };
+        let later = BirthParts {
+            year: Some(1855),
+            month: Some(8),
+            day: Some(6),
+            ..Default::default()
+        };
+        assert_eq!(birth_level(&jan, &later), Some(3));
+        assert_eq!(birth_level(&jan, &jan), Some(0));
+    }
+
+    #[test]
+    fn one_to_one_keeps_the_better_match() {
+        let pair = |a, b, probability| Pair { a, b, probability };
+        let kept = one_to_one(vec![pair(0, 2, 0.7), pair(0, 3, 0.9), pair(1, 3, 0.8)], 4);
+        let got: Vec<(usize, usize)> = kept.iter().map(|p| (p.a, p.b)).collect();
+        assert_eq!(got, vec![(0, 3)]);
+    }
+
+    #[test]
+    fn dedupe_groups_a_person_without_swallowing_look_alikes() {
+        let mut people = vec![
+            p("a", "Jacobo", "Vaingarten", 2014, 3, 2),
+            p("b", "Yaakov", "Weingarten", 2014, 3, 2),
+            p("c", "Jacobo", "Vaingarten", 2014, 2, 3),
+        ];
+        for i in 0..200 {
+            people.push(p(
+                &format!("x{i}"),
+                ["Sara", "Leah", "Chaim", "Dovid", "Esther"][i % 5],
+                ["Rosen", "Klein", "Stern", "Katz", "Roth", "Gold", "Weiss"][i % 7],
+                2000 + (i % 17) as i32,
+                1 + (i % 12) as u32,
+                1 + (i % 28) as u32,
+            ));
+        }
+        let l = dedupe(&people, 0.5);
+        let ids: Vec<(&str, &str)> = l
+            .pairs
+            .iter()
+            .map(|x| (people[x.a].id.as_str(), people[x.b].id.as_str()))
+            .collect();
+        for want in [("a", "b"), ("a", "c"), ("b", "c")] {
+            assert!(ids.contains(&want), "{want:?} missing from {ids:?}");
+        }
+        assert!(
+            ids.iter()
+                .all(|(x, y)| !x.starts_with('x') || !["a", "b", "c"].contains(y)),
+            "{ids:?}"
+        );
+        assert!(l.pairs.iter().all(|x| x.probability >= 0.5));
     }
 
     #[test]

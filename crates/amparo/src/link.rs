@@ -1,5 +1,5 @@
 //! `amparo link`: find the same person across person CSV files.
-use amparo_match::link::{clusters, link, BirthParts, Person};
+use amparo_match::link::{clusters, dedupe, link, one_to_one, BirthParts, Person};
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
@@ -222,6 +222,8 @@ pub struct LinkArgs<'a> {
     pub threshold: f64,
     pub clusters: Option<&'a Path>,
     pub map: &'a [String],
+    /// With two lists: each record links to its most probable counterpart only.
+    pub one_to_one: bool,
 }
 
 pub fn run(args: LinkArgs<'_>) -> Result<String, String> {
@@ -245,7 +247,18 @@ pub fn run(args: LinkArgs<'_>) -> Result<String, String> {
         None => None,
     };
     let started = std::time::Instant::now();
-    let result = link(&people, split, args.threshold);
+    let result = match split {
+        // One list: records are grouped into people, and every pair inside a
+        // group is written.
+        None => dedupe(&people, args.threshold),
+        Some(_) => {
+            let mut result = link(&people, split, args.threshold);
+            if args.one_to_one {
+                result.pairs = one_to_one(result.pairs, people.len());
+            }
+            result
+        }
+    };
     let mut out = csv::Writer::from_path(args.output)
         .map_err(|e| format!("cannot write {}: {e}", args.output.display()))?;
     out.write_record(["id_a", "id_b", "probability"])

@@ -71,6 +71,11 @@ enum Command {
         /// Rename a column: SOURCE=DEST (repeatable), e.g. surname=family_name.
         #[arg(long = "map")]
         map: Vec<String>,
+        /// With --against: keep every pair above the threshold, even when a record
+        /// then links to several of the other list (by default each record links to
+        /// its most probable counterpart only).
+        #[arg(long)]
+        many_to_many: bool,
     },
     /// Bring records in from a spreadsheet.
     #[command(subcommand)]
@@ -490,6 +495,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             threshold,
             clusters,
             map,
+            many_to_many,
         } => {
             let summary = link::run(link::LinkArgs {
                 input,
@@ -498,6 +504,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
                 threshold: *threshold,
                 clusters: clusters.as_deref(),
                 map,
+                one_to_one: !many_to_many,
             })?;
             eprintln!("{summary}");
         }
