@@ -298,6 +298,34 @@ pub fn run(args: LinkArgs<'_>) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(
+            std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(200)
+        ))]
+
+        #[test]
+        fn birth_parsing_never_panics(raw in prop_oneof![any::<String>(), "[0-9 -]{0,12}"]) {
+            let _ = parse_birth(&raw);
+        }
+
+        #[test]
+        fn person_files_never_panic(text in prop_oneof![
+            any::<String>(),
+            "id,given_name,family_name,birth_date,age,sex,other_names\n([a-z0-9 ;\",-]{0,40}\n){0,20}",
+        ]) {
+            let path = std::env::temp_dir().join(format!(
+                "amparo-people-{}-{:?}.csv",
+                std::process::id(),
+                std::thread::current().id()
+            ));
+            std::fs::write(&path, text.as_bytes()).unwrap();
+            let mut warnings = Vec::new();
+            let _ = read_people(&path, &HashMap::new(), &mut warnings);
+            let _ = std::fs::remove_file(&path);
+        }
+    }
     #[test]
     fn birth_forms() {
         assert_eq!(parse_birth("2015").map(|b| b.year), Ok(Some(2015)));

@@ -618,10 +618,45 @@ async fn sessions_csrf_and_disabled_accounts(db: Db) {
         )
         .await;
     assert_eq!(forged.status, StatusCode::UNAUTHORIZED);
+    // A page form posted without its CSRF field changes nothing: the search form of
+    // the web interface, with a valid session cookie, refused with 403.
+    let r = admin
+        .client
+        .post(format!("{}/children/search", server.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("q=x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
     // Logging out ends the session.
     let r = admin.send(Method::DELETE, "/session", None).await;
     assert_eq!(r.status.as_u16(), 204);
     assert_eq!(admin.get("/users").await.status, StatusCode::UNAUTHORIZED);
+    // Sessions expire after 30 idle minutes and 8 hours in all, whatever the cookie says.
+    let url = server
+        .database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}", server.data_dir.join("amparo.db").display()));
+    sqlx::any::install_default_drivers();
+    use sqlx::Connection;
+    for (column, age) in [("last_seen_unix", 31 * 60), ("created_unix", 8 * 3600 + 60)] {
+        let late = server.session("admin", "a much longer passphrase").await;
+        assert_eq!(late.get("/users").await.status, StatusCode::OK);
+        let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+        sqlx::query(&format!("UPDATE sessions SET {column} = {column} - {age}"))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        drop(conn);
+        let r = late.get("/users").await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{column}");
+        assert!(
+            r.body["detail"].as_str().unwrap().contains("expired"),
+            "{}",
+            r.body
+        );
+    }
 }
 on_both!(sessions, sessions_csrf_and_disabled_accounts);
 
