@@ -22,6 +22,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../migrations/0003_child_summary.sql")),
     (4, include_str!("../migrations/0004_variant_search.sql")),
     (5, include_str!("../migrations/0005_partners.sql")),
+    (6, include_str!("../migrations/0006_second_factor.sql")),
 ];
 
 /// The database handle shared by the server and the CLI.

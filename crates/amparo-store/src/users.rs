@@ -28,6 +28,9 @@ pub struct UserRow {
     pub language: String,
     #[serde(skip)]
     pub password_hash: String,
+    /// The TOTP secret (base32) once a second factor is enrolled.
+    #[serde(skip)]
+    pub totp_secret: Option<String>,
 }
 
 pub struct NewUser {
@@ -49,7 +52,7 @@ pub struct SessionInfo {
 }
 
 const USER_COLUMNS: &str = "u.id, u.username, u.agency_id, u.roles, u.facilities, \
-    u.must_change_password, u.disabled, u.language, u.password_hash";
+    u.must_change_password, u.disabled, u.language, u.password_hash, u.totp_secret";
 
 fn user_row(r: &AnyRow) -> Result<UserRow, StoreError> {
     let roles: String = r.try_get("roles")?;
@@ -73,6 +76,9 @@ fn user_row(r: &AnyRow) -> Result<UserRow, StoreError> {
         disabled: r.try_get::<i64, _>("disabled")? != 0,
         language: r.try_get("language")?,
         password_hash: r.try_get("password_hash")?,
+        totp_secret: r
+            .try_get::<Option<String>, _>("totp_secret")?
+            .filter(|s| !s.is_empty()),
     })
 }
 
@@ -215,6 +221,7 @@ impl Store {
             disabled: false,
             language: new.language,
             password_hash: new.password_hash,
+            totp_secret: None,
         })
     }
 
@@ -346,6 +353,39 @@ impl Store {
     }
 
     /// Disable or re-enable an account. Disabling ends its sessions and tokens at once.
+    /// Enrol (`Some`) or remove (`None`) a user's second factor, in the audit chain.
+    pub async fn set_second_factor(
+        &self,
+        actor: &str,
+        user_id: Uuid,
+        secret: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let n = sqlx::query("UPDATE users SET totp_secret = $1, updated_at = $2 WHERE id = $3")
+            .bind(secret.map(str::to_string))
+            .bind(tx.now.to_rfc3339())
+            .bind(user_id.to_string())
+            .execute(&mut *tx.tx)
+            .await?
+            .rows_affected();
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        tx.audit(NewEntry {
+            actor: actor.to_string(),
+            action: Action::UserAdmin,
+            record_kind: Some("user".into()),
+            record_id: Some(user_id.to_string()),
+            summary: if secret.is_some() {
+                "second factor (TOTP) enrolled".into()
+            } else {
+                "second factor removed".into()
+            },
+        });
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub async fn set_disabled(
         &self,
         actor: &str,

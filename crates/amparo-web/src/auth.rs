@@ -125,6 +125,16 @@ fn allowed_before_password_change(path: &str) -> bool {
     path.starts_with("/api/v1/session")
 }
 
+/// A signed-in person whose role reads restricted data and who has no second factor
+/// yet: until they enrol one, they may do nothing else. API tokens are exempt: they are
+/// issued at the server's console by its operator.
+pub fn must_enrol_second_factor(state: &AppState, user: &amparo_store::UserRow, via: &Via) -> bool {
+    state.require_second_factor
+        && matches!(via, Via::Session { .. })
+        && user.totp_secret.is_none()
+        && user.roles.iter().any(|r| r.needs_second_factor())
+}
+
 impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
@@ -215,6 +225,14 @@ pub async fn authenticate(
         if password_gate && user.must_change_password && !allowed_before_password_change(&path) {
             return Err(ApiError::forbidden(
                 "Change your password first: POST /api/v1/session/password with current_password and new_password.",
+            ));
+        }
+        if password_gate
+            && must_enrol_second_factor(state, &user, &via)
+            && !allowed_before_password_change(&path)
+        {
+            return Err(ApiError::forbidden(
+                "Your role reads restricted case data: set up a second factor first. POST /api/v1/session/totp with an empty body, add the secret to an authenticator app, then send {secret, code} to the same address.",
             ));
         }
         let viewer = viewer_of(&user);

@@ -21,6 +21,7 @@ pub mod referrals;
 mod releases;
 pub mod session;
 pub mod state;
+pub mod totp;
 mod tracing_requests;
 pub mod users;
 
@@ -49,6 +50,7 @@ pub const MAX_BODY: usize = 1024 * 1024;
 
 pub struct Options {
     pub secure_cookies: bool,
+    pub require_second_factor: bool,
     /// Where photos and other files are kept.
     pub files_dir: std::path::PathBuf,
 }
@@ -67,6 +69,7 @@ pub fn state(store: Store, opts: Options) -> Result<AppState, ApiError> {
         files: amparo_store::FileStore::new(opts.files_dir),
         limiter: Arc::new(LoginLimiter::new(Duration::from_secs(15 * 60))),
         secure_cookies: opts.secure_cookies,
+        require_second_factor: opts.require_second_factor,
         dummy_hash: Arc::new(dummy),
         rollcalls: Arc::new(custody::RollCallHub::default()),
         imports: Arc::new(dataio::ImportJobs::default()),
@@ -83,6 +86,7 @@ pub fn app(state: AppState) -> Router {
                 .delete(session::logout),
         )
         .route("/session/password", post(session::change_password))
+        .route("/session/totp", post(session::enrol_second_factor))
         .route("/users", get(users::list).post(users::create))
         .route("/users/{id}/password-reset", post(users::reset_password))
         .route("/users/{id}/disable", post(users::disable))

@@ -311,7 +311,7 @@ fn action_paths(paths: &mut serde_json::Map<String, Value>) {
         "responses": {"201": ok(json!({"type":"object"})), "401": problem(), "403": problem(), "404": problem(), "413": problem(), "422": problem()}}}));
     paths.insert("/api/v1/releases/{id}/approve".into(), json!({"post": with_id(action(
         "Approve a proposed release (release.approve; not the proposer; once per user). The second approval carries it out: the placement ends and the child is released",
-        json!({"type":"object","properties":{"note":s("string")}}), &["400","401","403","404","409"]))}));
+        json!({"type":"object","properties":{"note":s("string")}}), &["400","401","403","404","409","422"]))}));
     paths.insert("/api/v1/releases/{id}/refuse".into(), json!({"post": with_id(action(
         "Refuse a proposed release, with the reason (release.approve)",
         json!({"type":"object","required":["reason"],"properties":{"reason":s("string")}}), &["400","401","403","404","409","422"]))}));
@@ -544,8 +544,8 @@ pub fn document() -> Value {
         op
     };
     paths.insert("/api/v1/session".into(), json!({
-        "post": body(plain("Sign in; sets the session cookie and returns the CSRF token", &["400", "401", "422", "429"]),
-            json!({"type":"object","required":["username","password"],"properties":{"username":s("string"),"password":s("string")}})),
+        "post": body(plain("Sign in; sets the session cookie and returns the CSRF token. Users with a second factor also send totp (the 6-digit code)", &["400", "401", "422", "429"]),
+            json!({"type":"object","required":["username","password"],"properties":{"username":s("string"),"password":s("string"),"totp":s("string")}})),
         "get": plain("The signed-in user", &["401"]),
         "delete": no_content("Sign out", &["401", "403"]),
     }));
@@ -553,6 +553,10 @@ pub fn document() -> Value {
         "post": body(no_content("Change your password", &["400", "401", "403", "422"]),
             json!({"type":"object","required":["current_password","new_password"],"properties":{"current_password":s("string"),"new_password":s("string")}})),
     }));
+    let mut enrol = body(plain("Enrol a second factor (TOTP) for yourself: an empty body returns a new secret and its otpauth address; {secret, code} stores it (204). Signed-in users whose role reads restricted data can do nothing else until they have one", &["400", "401", "403", "409", "422"]),
+            json!({"type":"object","properties":{"secret":s("string"),"code":s("string")}}));
+    enrol["responses"]["204"] = json!({"description": "Enrolled"});
+    paths.insert("/api/v1/session/totp".into(), json!({"post": enrol}));
     paths.insert("/api/v1/users".into(), json!({
         "get": plain("Users of your agency (admin)", &["401", "403"]),
         "post": body(plain("Add a user with a one-time password (admin)", &["400", "401", "403", "409", "422"]),

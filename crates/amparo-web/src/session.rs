@@ -23,7 +23,13 @@ use std::net::SocketAddr;
 struct Login {
     username: String,
     password: String,
+    /// The 6-digit code of an enrolled second factor.
+    #[serde(default)]
+    totp: Option<String>,
 }
+
+/// The title of the answer to a missing or wrong second-factor code.
+pub const SECOND_FACTOR: &str = "Second factor needed";
 
 pub fn session_cookie(state: &AppState, value: &str, max_age: i64) -> String {
     format!(
@@ -39,6 +45,7 @@ pub async fn sign_in(
     ip: std::net::IpAddr,
     username: &str,
     password: String,
+    totp: Option<&str>,
 ) -> ApiResult<(amparo_store::UserRow, String, String)> {
     let username = username.trim().to_string();
     let account_key = format!("user:{}", username.to_lowercase());
@@ -83,6 +90,30 @@ pub async fn sign_in(
             ));
         }
     };
+    // An enrolled second factor is checked after the password, and a wrong or missing
+    // code counts as a failed sign-in (the same limits apply).
+    if let Some(secret) = &user.totp_secret {
+        let now = chrono::Utc::now().timestamp();
+        if !totp.is_some_and(|code| crate::totp::verify(secret, code, now)) {
+            state.limiter.fail(&account_key);
+            state.limiter.fail(&address_key);
+            state
+                .store
+                .audit_event(NewEntry {
+                    actor: user.username.clone(),
+                    action: Action::LoginFailed,
+                    record_kind: None,
+                    record_id: None,
+                    summary: format!("second-factor code missing or wrong, from {ip}"),
+                })
+                .await?;
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                SECOND_FACTOR,
+                "Enter the 6-digit code from your authenticator app (field totp). If you lost the device, ask your administrator.",
+            ));
+        }
+    }
     state.limiter.succeed(&account_key);
     let token = random_token(32)?;
     let csrf = random_token(32)?;
@@ -99,7 +130,14 @@ pub async fn login(
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
     let input: Login = typed(json_value(body)?)?;
-    let (user, token, csrf) = sign_in(&state, addr.ip(), &input.username, input.password).await?;
+    let (user, token, csrf) = sign_in(
+        &state,
+        addr.ip(),
+        &input.username,
+        input.password,
+        input.totp.as_deref(),
+    )
+    .await?;
     let mut resp = (
         StatusCode::OK,
         Json(json!({
@@ -189,4 +227,64 @@ pub async fn change_password(
         .set_password(&auth.user.username, auth.user.id, &new_hash, false, keep)
         .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Enrol {
+    secret: Option<String>,
+    code: Option<String>,
+}
+
+/// Enrol a second factor for oneself. With an empty body: a new secret and the
+/// `otpauth://` address for the authenticator app (nothing stored yet). With that
+/// secret and the code the app shows: the factor is stored, in the audit chain.
+pub async fn enrol_second_factor(
+    State(state): State<AppState>,
+    auth: Auth,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Response> {
+    if auth.user.totp_secret.is_some() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "Already enrolled",
+            "A second factor is already set up for this account. To move it to a new device, ask your administrator to remove it first (amparo user second-factor --remove).",
+        ));
+    }
+    let input: Enrol = typed(json_value(body)?)?;
+    match (input.secret, input.code) {
+        (None, None) => {
+            let secret = crate::totp::new_secret().ok_or_else(ApiError::internal)?;
+            Ok(Json(json!({
+                "secret": secret,
+                "otpauth_uri": crate::totp::otpauth_uri(&auth.user.username, &secret),
+                "next": "Add it to your authenticator app, then send {secret, code} to this address.",
+            }))
+            .into_response())
+        }
+        (Some(secret), Some(code)) => {
+            let now = chrono::Utc::now().timestamp();
+            if crate::totp::code_at(&secret, now).is_none() {
+                return Err(ApiError::invalid(amparo_domain::error::Invalid::one(
+                    "secret",
+                    "this is not the secret amparo gave: start again with an empty body",
+                )));
+            }
+            if !crate::totp::verify(&secret, &code, now) {
+                return Err(ApiError::invalid(amparo_domain::error::Invalid::one(
+                    "code",
+                    "this is not the code the app shows now: check the device's clock and type the 6 digits again",
+                )));
+            }
+            state
+                .store
+                .set_second_factor(&auth.user.username, auth.user.id, Some(&secret))
+                .await?;
+            Ok(StatusCode::NO_CONTENT.into_response())
+        }
+        _ => Err(ApiError::invalid(amparo_domain::error::Invalid::one(
+            "code",
+            "send both the secret and the code, or neither to get a new secret",
+        ))),
+    }
 }

@@ -10,6 +10,9 @@ pub struct AppState {
     pub limiter: Arc<LoginLimiter>,
     /// Set the Secure flag on cookies (when served over TLS).
     pub secure_cookies: bool,
+    /// Interactive sign-ins of roles that read restricted data need a TOTP code
+    /// (off only in the demo, so that it can be walked through without a phone).
+    pub require_second_factor: bool,
     /// An Argon2 hash to verify against when the user does not exist, so the
     /// answer takes as long as for a wrong password.
     pub dummy_hash: Arc<String>,

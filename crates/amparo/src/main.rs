@@ -154,6 +154,15 @@ enum UserCommand {
         #[arg(long)]
         username: String,
     },
+    /// Remove a user's second factor (a lost or replaced phone): at their next
+    /// sign-in they enrol a new one.
+    SecondFactor {
+        #[arg(long)]
+        username: String,
+        /// Required: says what this does.
+        #[arg(long)]
+        remove: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -352,6 +361,7 @@ async fn run_server(
     args: &ServeArgs,
     data_dir: &Path,
     banner: Vec<String>,
+    require_second_factor: bool,
 ) -> Result<(), String> {
     let listener = TcpListener::bind(&args.listen)
         .await
@@ -363,6 +373,7 @@ async fn run_server(
         store,
         amparo_web::Options {
             secure_cookies: args.secure_cookies,
+            require_second_factor,
             files_dir: data_dir.join("files"),
         },
     )
@@ -392,7 +403,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
                     "First start: sign in as admin with the one-time password {pw} (you will be asked to choose a new one)."
                 ));
             }
-            run_server(store, args, &cli.data_dir, banner).await?;
+            run_server(store, args, &cli.data_dir, banner, true).await?;
         }
         Command::Demo(args) => {
             let store = open(&cli).await?;
@@ -404,7 +415,11 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
                 ));
             }
             banner.extend(demo::load(&store).await?);
-            run_server(store, args, &cli.data_dir, banner).await?;
+            banner.push(
+                "Demo: sign-ins need no second factor here; `amparo serve` asks investigators for a TOTP code."
+                    .into(),
+            );
+            run_server(store, args, &cli.data_dir, banner, false).await?;
         }
         Command::User(UserCommand::Add {
             username,
@@ -458,6 +473,24 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
                 .await
                 .map_err(|e| e.to_string())?;
             eprintln!("password of {username} changed; their sessions have ended");
+        }
+        Command::User(UserCommand::SecondFactor { username, remove }) => {
+            if !remove {
+                return Err("say --remove to remove the user's second factor; users enrol their own at sign-in".into());
+            }
+            let store = open(&cli).await?;
+            let user = store
+                .user_by_username(username)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("no user '{username}'"))?;
+            store
+                .set_second_factor("cli", user.id, None)
+                .await
+                .map_err(|e| e.to_string())?;
+            eprintln!(
+                "second factor of {username} removed; they enrol a new one at their next sign-in"
+            );
         }
         Command::Token(TokenCommand::Create { username }) => {
             let store = open(&cli).await?;
@@ -568,6 +601,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
                 store.clone(),
                 amparo_web::Options {
                     secure_cookies: false,
+                    require_second_factor: true,
                     files_dir: cli.data_dir.join("files"),
                 },
             )

@@ -737,3 +737,96 @@ async fn openapi_matches_the_router() {
     }
     let _: Value = doc.body;
 }
+
+/// Roles that read restricted data sign in with a second factor (TOTP): without one
+/// a session can do nothing but enrol; once enrolled, no code, no session.
+async fn second_factor_for_restricted_roles(db: Db) {
+    let Some(server) = Server::start(db).await else {
+        return;
+    };
+    let token_api = server.user("fiscal2", "investigator", "Agency Two", &[]);
+    // API tokens are issued at the console by the operator: not held back.
+    assert_eq!(token_api.get("/children").await.status, StatusCode::OK);
+    let code_now = |secret: &str| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        format!("{:06}", amparo_web::totp::code_at(secret, now).unwrap())
+    };
+    let s = server.session("fiscal2", &password_of("fiscal2")).await;
+    let r = s.get("/children").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert!(r.body["detail"].as_str().unwrap().contains("second factor"));
+    // The web interface sends them to the enrolment page.
+    let page = s
+        .client
+        .get(format!("{}/children", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        page.url().path().ends_with("/second-factor"),
+        "{}",
+        page.url()
+    );
+    let offer = s.post("/session/totp", json!({})).await;
+    assert_eq!(offer.status, StatusCode::OK, "{}", offer.body);
+    let secret = offer.body["secret"].as_str().unwrap().to_string();
+    assert!(offer.body["otpauth_uri"]
+        .as_str()
+        .unwrap()
+        .starts_with("otpauth://totp/"));
+    let wrong = format!(
+        "{:06}",
+        (code_now(&secret).parse::<u32>().unwrap() + 500_000) % 1_000_000
+    );
+    let r = s
+        .post("/session/totp", json!({"secret": secret, "code": wrong}))
+        .await;
+    assert_eq!(r.status.as_u16(), 422, "{}", r.body);
+    assert_eq!(r.body["errors"][0]["field"], "code");
+    let r = s
+        .post(
+            "/session/totp",
+            json!({"secret": secret, "code": code_now(&secret)}),
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 204, "{}", r.body);
+    assert_eq!(s.get("/children").await.status, StatusCode::OK);
+    assert_eq!(
+        s.post("/session/totp", json!({})).await.status,
+        StatusCode::CONFLICT
+    );
+    // From now on the code is part of signing in.
+    let base = server.base.clone();
+    let login = |body: Value| {
+        let base = base.clone();
+        async move {
+            Api::cookies(&base)
+                .send(Method::POST, "/session", Some(body))
+                .await
+        }
+    };
+    let pw = password_of("fiscal2");
+    let r = login(json!({"username": "fiscal2", "password": pw})).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.body);
+    assert!(r.body["detail"].as_str().unwrap().contains("6-digit code"));
+    let r = login(json!({"username": "fiscal2", "password": pw, "totp": wrong})).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let r = login(json!({"username": "fiscal2", "password": pw, "totp": code_now(&secret)})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // A lost phone: the operator removes the factor; the next session must enrol again.
+    let (code, out) = server.cli(
+        &["user", "second-factor", "--username", "fiscal2", "--remove"],
+        None,
+    );
+    assert_eq!(code, 0, "{out}");
+    let again = server.session("fiscal2", &pw).await;
+    assert_eq!(again.get("/children").await.status, StatusCode::FORBIDDEN);
+    // Roles without restricted data are not asked.
+    server.user("cw2", "caseworker", "Agency Two", &[]);
+    let cw = server.session("cw2", &password_of("cw2")).await;
+    assert_eq!(cw.get("/children").await.status, StatusCode::OK);
+}
+on_both!(second_factor, second_factor_for_restricted_roles);

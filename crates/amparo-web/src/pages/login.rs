@@ -82,7 +82,11 @@ pub async fn submit(
         return login_page(anon, msg, next, username, StatusCode::FORBIDDEN);
     }
     let password = f.get("password").cloned().unwrap_or_default();
-    match sign_in(&state, addr.ip(), &username, password).await {
+    let code = f
+        .get("code")
+        .map(String::as_str)
+        .filter(|c| !c.trim().is_empty());
+    match sign_in(&state, addr.ip(), &username, password, code).await {
         Ok((user, token, _csrf)) => {
             let target = if user.must_change_password {
                 "/password".to_string()
@@ -99,6 +103,8 @@ pub async fn submit(
         Err(e) => {
             let msg = if e.status == StatusCode::TOO_MANY_REQUESTS {
                 anon.c.t.get("login-too-many")
+            } else if e.title == crate::session::SECOND_FACTOR {
+                anon.c.t.get("login-code-needed")
             } else {
                 anon.c.t.get("login-failed")
             };
@@ -248,5 +254,70 @@ pub async fn switch_language(
             lang.code()
         ),
     );
+    r
+}
+
+#[derive(Template)]
+#[template(path = "second_factor.html")]
+struct SecondFactorPage {
+    c: Chrome,
+    secret: String,
+    uri: String,
+    error: String,
+}
+
+/// Enrolment of a second factor for oneself: a new secret, shown as text and as the
+/// address an authenticator app reads; the first code from the app stores it.
+pub async fn second_factor_form(page: Page) -> Response {
+    if page.auth.user.totp_secret.is_some() {
+        return Redirect::to("/").into_response();
+    }
+    let Some(secret) = crate::totp::new_secret() else {
+        return crate::error::ApiError::internal().into_response();
+    };
+    let uri = crate::totp::otpauth_uri(&page.auth.user.username, &secret);
+    render(&SecondFactorPage {
+        c: page.c,
+        secret,
+        uri,
+        error: String::new(),
+    })
+}
+
+pub async fn second_factor_submit(
+    State(state): State<AppState>,
+    page: Page,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Response {
+    let f = form.map(|Form(f)| f).unwrap_or_default();
+    let secret = f.get("secret").cloned().unwrap_or_default();
+    let code = f.get("code").cloned().unwrap_or_default();
+    let now = chrono::Utc::now().timestamp();
+    let error = if !page.check_csrf(f.get("csrf_token")) {
+        page.c.t.get("form-csrf")
+    } else if page.auth.user.totp_secret.is_some() {
+        return Redirect::to("/").into_response();
+    } else if crate::totp::code_at(&secret, now).is_none()
+        || !crate::totp::verify(&secret, &code, now)
+    {
+        page.c.t.get("second-factor-wrong")
+    } else {
+        return match state
+            .store
+            .set_second_factor(&page.auth.user.username, page.auth.user.id, Some(&secret))
+            .await
+        {
+            Ok(()) => Redirect::to("/").into_response(),
+            Err(e) => crate::error::ApiError::from(e).into_response(),
+        };
+    };
+    let uri = crate::totp::otpauth_uri(&page.auth.user.username, &secret);
+    let mut r = render(&SecondFactorPage {
+        c: page.c,
+        secret,
+        uri,
+        error,
+    });
+    *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     r
 }

@@ -33,6 +33,10 @@ pub fn routes() -> Router<AppState> {
             "/password",
             get(login::password_form).post(login::password_submit),
         )
+        .route(
+            "/second-factor",
+            get(login::second_factor_form).post(login::second_factor_submit),
+        )
         .route("/lang/{code}", get(login::switch_language))
         .route("/children", get(children::search_page))
         .route("/children/search", post(children::search_submit))
@@ -255,6 +259,12 @@ impl FromRequestParts<AppState> for Page {
         };
         if auth.user.must_change_password && path != "/password" && path != "/logout" {
             return Err(Redirect::to("/password").into_response());
+        }
+        if crate::auth::must_enrol_second_factor(state, &auth.user, &auth.via)
+            && path != "/second-factor"
+            && path != "/logout"
+        {
+            return Err(Redirect::to("/second-factor").into_response());
         }
         let lang = Lang::parse(&auth.user.language).unwrap_or(Lang::Es);
         let csrf = match &auth.via {
