@@ -543,6 +543,7 @@ pub async fn transfer(
     auth: Auth,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
+    require(&state, &auth, Capability::CaseWrite, "transfer children").await?;
     let input: TransferInput = typed(json_value(body)?)?;
     let moved = transfer_children(&state, &auth, &input).await?;
     Ok((
@@ -572,6 +573,7 @@ pub async fn respond(
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
     let incident_rec = visible(&state, &auth, Kind::Incident, &id).await?;
+    require(&state, &auth, Capability::CaseWrite, "move children").await?;
     let input: Respond = typed(json_value(body)?)?;
     let incident: Incident = incident_rec.typed()?;
     let children = if !input.children.is_empty() {
@@ -735,6 +737,9 @@ pub async fn create_visit(
     auth: Auth,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
+    if !auth.viewer.has(Capability::NoteWrite) {
+        require(&state, &auth, Capability::CaseWrite, "log visitors").await?;
+    }
     let input: VisitInput = typed(json_value(body)?)?;
     let answer = check_visit(&state, &auth, input).await?;
     Ok((StatusCode::CREATED, Json(answer)).into_response())

@@ -177,6 +177,7 @@ pub async fn merge(
     auth: Auth,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
+    require(&state, &auth, Capability::CaseWrite, "merge records").await?;
     let input: MergeInput = typed(json_value(body)?)?;
     merge_children(&state, &auth, &input).await?;
     Ok(Json(json!({"merged": input.duplicate, "into": input.keep})).into_response())
@@ -193,6 +194,7 @@ pub async fn unmerge(
     auth: Auth,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
+    require(&state, &auth, Capability::CaseWrite, "undo a merge").await?;
     let input: UnmergeInput = typed(json_value(body)?)?;
     unmerge_child(&state, &auth, input.id).await?;
     Ok(Json(json!({"unmerged": input.id})).into_response())

@@ -19,6 +19,7 @@ mod protective;
 mod records;
 pub mod referrals;
 mod releases;
+pub mod route_policy;
 pub mod session;
 pub mod state;
 pub mod totp;

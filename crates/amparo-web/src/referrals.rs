@@ -118,6 +118,7 @@ pub async fn export_tracing_request(
     Path(id): Path<String>,
     query: Result<Query<ExportQuery>, QueryRejection>,
 ) -> ApiResult<Response> {
+    require(&state, &auth, Capability::CaseWrite, "send referrals").await?;
     let Query(q) = query.map_err(|_| ApiError::bad_request("give partner=ID"))?;
     Ok(package_response(
         seal_tracing_request(&state, &auth, &id, q.partner).await?,
@@ -185,6 +186,7 @@ pub async fn export_child(
     Path(id): Path<String>,
     query: Result<Query<ExportQuery>, QueryRejection>,
 ) -> ApiResult<Response> {
+    require(&state, &auth, Capability::CaseWrite, "send referrals").await?;
     let Query(q) =
         query.map_err(|_| ApiError::bad_request("give partner=ID and sections=identity,status"))?;
     Ok(package_response(

@@ -161,6 +161,7 @@ pub async fn propose(
     auth: Auth,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
+    require(&state, &auth, Capability::CaseWrite, "propose releases").await?;
     let input: Proposal = typed(json_value(body)?)?;
     let rec = propose_release(&state, &auth, input).await?;
     let value = shown(&state, &auth, &rec).await?.value().clone();

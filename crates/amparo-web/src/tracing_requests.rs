@@ -328,6 +328,13 @@ pub async fn decide_api(
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<Value>> {
+    require(
+        &state,
+        &auth,
+        Capability::CaseWrite,
+        "decide on tracing candidates",
+    )
+    .await?;
     let input: DecisionInput = typed(json_value(body)?)?;
     let rec = decide(&state, &auth, &id, input).await?;
     Ok(Json(shown(&state, &auth, &rec).await?.value().clone()))
