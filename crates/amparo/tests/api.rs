@@ -830,3 +830,55 @@ async fn second_factor_for_restricted_roles(db: Db) {
     assert_eq!(cw.get("/children").await.status, StatusCode::OK);
 }
 on_both!(second_factor, second_factor_for_restricted_roles);
+
+/// Garbage and slow clients: deeply nested JSON is a 4xx, not a crash; hundreds of
+/// clients that open a connection and dribble half a request do not keep others out.
+#[tokio::test]
+async fn deep_json_and_slow_clients_do_not_hurt_others() {
+    let server = Server::start(Db::Sqlite).await.unwrap();
+    let w = world(&server, "Agency Slow", "s").await;
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let r = w
+        .caseworker
+        .raw(Method::POST, "/children", Some(deep.into_bytes()), &[])
+        .await;
+    assert!(
+        (400..500).contains(&r.status.as_u16()),
+        "deep JSON: {} {}",
+        r.status,
+        r.body
+    );
+    let deep_object = format!("{}1{}", "{\"a\":".repeat(50_000), "}".repeat(50_000));
+    let r = w
+        .caseworker
+        .raw(Method::POST, "/children/search", Some(deep_object.into_bytes()), &[])
+        .await;
+    assert!((400..500).contains(&r.status.as_u16()), "{}", r.status);
+    // 300 slow clients: each sends part of its headers, or headers and part of a body,
+    // and then waits.
+    let addr = server.base.trim_start_matches("http://").to_string();
+    let mut idle = Vec::new();
+    for i in 0..300 {
+        use tokio::io::AsyncWriteExt;
+        let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        let part: &[u8] = if i % 2 == 0 {
+            b"GET /api/v1/children HTTP/1.1\r\nHost: x\r\nX-Slow: "
+        } else {
+            b"POST /api/v1/children HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{\"names\": ["
+        };
+        s.write_all(part).await.unwrap();
+        idle.push(s);
+    }
+    let started = std::time::Instant::now();
+    for _ in 0..20 {
+        let r = w.caseworker.get("/children?limit=5").await;
+        assert_eq!(r.status, StatusCode::OK);
+    }
+    let took = started.elapsed();
+    assert!(
+        took < std::time::Duration::from_secs(10),
+        "20 reads took {took:?} with 300 slow clients connected"
+    );
+    drop(idle);
+    assert_eq!(w.caseworker.get("/children?limit=1").await.status, StatusCode::OK);
+}
