@@ -1,7 +1,7 @@
 //! Records of every kind through one generic repository: create, update with a
 //! version check, read, list, history. Kind-specific rules (case numbers, derived
 //! location, the child-marriage flag) run inside the same transaction.
-use crate::db::{Store, WriteTx};
+use crate::db::{Backend, Store, WriteTx};
 use crate::error::StoreError;
 use amparo_domain::audit::{Action, NewEntry};
 use amparo_domain::names::search_form;
@@ -221,7 +221,7 @@ fn search_terms<T: Record>(
 
 /// The WHERE clause of a list query and its bound values, or `None` when the
 /// query can match nothing. Only fixed fragments and numbered placeholders go in.
-fn where_clause(q: &ListQuery) -> Option<(String, Vec<String>)> {
+fn where_clause(q: &ListQuery, backend: Backend) -> Option<(String, Vec<String>)> {
     // Only fixed fragments and numbered placeholders go into the SQL text.
     let mut wh = vec!["agency_id = $1".to_string(), "kind = $2".to_string()];
     let mut binds: Vec<String> = vec![q.agency_id.to_string(), q.kind.as_str().to_string()];
@@ -267,23 +267,44 @@ fn where_clause(q: &ListQuery) -> Option<(String, Vec<String>)> {
             .take(6)
             .collect();
         for w in words {
-            // The word as typed (a prefix), or any spelling of it.
-            let mut values = vec![
-                q.agency_id.to_string(),
-                q.kind.as_str().to_string(),
-                format!("{w}%"),
-            ];
+            // The word as typed (a prefix), or any spelling of it. SQLite's LIKE is
+            // case-insensitive and so cannot use the term index: a prefix is asked as a
+            // range there (terms are folded to lower case when written), which keeps a
+            // search at a million children an index lookup instead of a scan.
+            let mut values = vec![q.agency_id.to_string(), q.kind.as_str().to_string()];
+            let prefix = match backend {
+                Backend::Sqlite => {
+                    values.push(w.to_string());
+                    values.push(format!("{w}\u{10FFFF}"));
+                    "term >= ? AND term < ?"
+                }
+                Backend::Postgres => {
+                    values.push(format!("{w}%"));
+                    "term LIKE ?"
+                }
+            };
+            // Two index lookups joined (UNION ALL), not one scan with OR.
             let variants = amparo_match::variant_keys(w);
             let marks = vec!["?"; variants.len()].join(", ");
-            values.extend(variants.iter().cloned());
             let clause = if variants.is_empty() {
-                "id IN (SELECT record_id FROM search_keys WHERE agency_id = ? AND kind = ? AND term LIKE ?)".to_string()
+                format!("id IN (SELECT record_id FROM search_keys WHERE agency_id = ? AND kind = ? AND {prefix})")
             } else {
+                values.push(q.agency_id.to_string());
+                values.push(q.kind.as_str().to_string());
+                values.extend(variants.iter().cloned());
                 format!(
-                    "id IN (SELECT record_id FROM search_keys WHERE agency_id = ? AND kind = ? AND (term LIKE ? OR term IN ({marks})))"
+                    "id IN (SELECT record_id FROM search_keys WHERE agency_id = ? AND kind = ? AND {prefix} \
+                     UNION ALL SELECT record_id FROM search_keys WHERE agency_id = ? AND kind = ? AND term IN ({marks}))"
                 )
             };
             push(&clause, values, &mut wh);
+        }
+        // SQLite would walk every record of the kind (agency and kind are indexed) and
+        // test each against the few ids found; "+" keeps those columns out of the index
+        // choice, so it looks the found ids up instead.
+        if backend == Backend::Sqlite {
+            wh[0] = "+agency_id = $1".to_string();
+            wh[1] = "+kind = $2".to_string();
         }
     }
     Some((wh.join(" AND "), binds))
@@ -395,7 +416,7 @@ impl Store {
     /// Status, facility, sex and birth range of the records the query matches, grouped
     /// with their counts, without reading their JSON.
     pub async fn summaries(&self, q: &ListQuery) -> Result<Vec<ChildSummary>, StoreError> {
-        let Some((where_sql, binds)) = where_clause(q) else {
+        let Some((where_sql, binds)) = where_clause(q, self.backend()) else {
             return Ok(vec![]);
         };
         let sql = format!(
@@ -529,7 +550,7 @@ impl Store {
     }
 
     pub async fn list(&self, q: &ListQuery) -> Result<Page, StoreError> {
-        let Some((where_sql, binds)) = where_clause(q) else {
+        let Some((where_sql, binds)) = where_clause(q, self.backend()) else {
             return Ok(Page {
                 items: vec![],
                 total: 0,

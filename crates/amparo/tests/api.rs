@@ -851,7 +851,12 @@ async fn deep_json_and_slow_clients_do_not_hurt_others() {
     let deep_object = format!("{}1{}", "{\"a\":".repeat(50_000), "}".repeat(50_000));
     let r = w
         .caseworker
-        .raw(Method::POST, "/children/search", Some(deep_object.into_bytes()), &[])
+        .raw(
+            Method::POST,
+            "/children/search",
+            Some(deep_object.into_bytes()),
+            &[],
+        )
         .await;
     assert!((400..500).contains(&r.status.as_u16()), "{}", r.status);
     // 300 slow clients: each sends part of its headers, or headers and part of a body,
@@ -880,5 +885,8 @@ async fn deep_json_and_slow_clients_do_not_hurt_others() {
         "20 reads took {took:?} with 300 slow clients connected"
     );
     drop(idle);
-    assert_eq!(w.caseworker.get("/children?limit=1").await.status, StatusCode::OK);
+    assert_eq!(
+        w.caseworker.get("/children?limit=1").await.status,
+        StatusCode::OK
+    );
 }

@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""A synthetic agency of N children (issue 9, load and scale): seeds them through the
+import API in batches (the way an agency would bring in its spreadsheets), then times
+search by name, the child page and list pages, and reads the server's memory.
+
+    cargo build --release && python3 bench/scale.py --children 1000000
+
+Names are invented from syllables (as in bench/synthetic.py). Prints seeding time and
+rate, p50/p95/p99 per request type (server round trip over loopback), and resident
+memory (now and peak).
+"""
+import argparse, json, os, random, re, subprocess, tempfile, threading, time, urllib.request
+
+GIVEN = ["jacob", "hannah", "moshe", "sara", "rivka", "chaim", "leah", "dovid", "esther", "yosef", "miriam",
+         "shmuel", "malka", "avraham", "devorah", "maria", "jose", "ana", "juan", "rosa", "luis", "carmen",
+         "pedro", "elena", "miguel", "lucia", "jorge", "sofia", "diego", "isabel", "pablo", "marta"]
+ENDS = ["", "", "ito", "ita", "el", "a", "ine"]
+PARTS = ["wein", "rosen", "fried", "gold", "klein", "schwartz", "teitel", "halber", "grun", "lieber", "kauf",
+         "stern", "mar", "gar", "lop", "fer", "rod", "san", "gon", "her", "per", "mor", "cas", "ram"]
+MIDS = ["", "", "a", "el", "in", "o", "er", "an", "ol", "ich", "ez"]
+TAILS = ["garten", "berg", "man", "stein", "baum", "wald", "witz", "feld", "tinez", "cia", "ez", "ales", "ero",
+         "ado", "ino", "iga", "ona"]
+
+
+def person(rng):
+    given = rng.choice(GIVEN) + rng.choice(ENDS)
+    family = rng.choice(PARTS) + rng.choice(MIDS) + rng.choice(TAILS)
+    return given, family
+
+
+def pct(times, q):
+    times = sorted(times)
+    return times[min(len(times) - 1, int(q * len(times)))]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--binary", default=os.environ.get("CARGO_TARGET_DIR", "target") + "/release/amparo")
+    ap.add_argument("--children", type=int, default=1_000_000)
+    ap.add_argument("--batch", type=int, default=50_000)
+    ap.add_argument("--runs", type=int, default=200)
+    a = ap.parse_args()
+    data = tempfile.mkdtemp(prefix="amparo-scale-")
+    proc = subprocess.Popen([a.binary, "--data-dir", data, "demo", "--listen", "127.0.0.1:0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    base = None
+    for line in proc.stdout:
+        m = re.search(r"listening on (http://\S+)", line)
+        if m:
+            base = m.group(1)
+            break
+    threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
+    try:
+        token = subprocess.run([a.binary, "--data-dir", data, "token", "create", "--username", "caseworker"],
+                               capture_output=True, text=True, check=True).stdout.split()[0]
+
+        def call(method, path, body=None, ctype="application/json", cookie=None, timeout=3600):
+            h = {"Authorization": "Bearer " + token} if cookie is None else {"Cookie": cookie}
+            if body is not None:
+                h["Content-Type"] = ctype
+                if isinstance(body, (dict, list)):
+                    body = json.dumps(body).encode()
+            req = urllib.request.Request(base + path, data=body, method=method, headers=h)
+            with urllib.request.urlopen(req, timeout=timeout) as r:
+                return r.status, r.read(), r.headers
+
+        op = json.loads(call("GET", "/api/v1/operations")[1])["items"][0]["id"]
+        rng = random.Random(2026)
+        names = []
+        started = time.time()
+        done = 0
+        while done < a.children:
+            n = min(a.batch, a.children - done)
+            rows = ["pulsera,nombre,apellidos,sexo,fecha_nacimiento"]
+            for i in range(done, done + n):
+                g, f = person(rng)
+                if len(names) < 5000:
+                    names.append(f"{g} {f}")
+                rows.append(f"S{i},{g},{f},{rng.choice('FM')},{rng.randrange(2008, 2025)}-"
+                             f"{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}")
+            t0 = time.time()
+            status, body, _ = call("POST", f"/api/v1/operations/{op}/imports?mode=all_or_nothing",
+                                   ("\n".join(rows) + "\n").encode(), ctype="text/csv")
+            done += n
+            print(f"  {done:>9} children, batch {time.time() - t0:.1f} s ({status})", flush=True)
+        seeded = time.time() - started
+        status, body, headers = call("POST", "/api/v1/session",
+                                     {"username": "caseworker", "password": "demo-caseworker-2026"}, cookie="")
+        cookie = headers["Set-Cookie"].split(";")[0]
+        total = json.loads(call("GET", "/api/v1/children?limit=1")[1])["total"]
+        results = {}
+        ids = []
+        times = []
+        for q in rng.sample(names, a.runs):
+            t0 = time.perf_counter()
+            items = json.loads(call("POST", "/api/v1/children/search", {"q": q})[1])["items"]
+            times.append((time.perf_counter() - t0) * 1000)
+            ids += [c["id"] for c in items[:2]]
+        results["search by name (API)"] = times
+        times = []
+        for cid in rng.sample(ids, min(a.runs, len(ids))):
+            t0 = time.perf_counter()
+            call("GET", f"/children/{cid}", cookie=cookie)
+            times.append((time.perf_counter() - t0) * 1000)
+        results["child page (HTML)"] = times
+        times = []
+        for cid in rng.sample(ids, min(a.runs, len(ids))):
+            t0 = time.perf_counter()
+            call("GET", f"/api/v1/children/{cid}")
+            times.append((time.perf_counter() - t0) * 1000)
+        results["child record (API)"] = times
+        times = []
+        for _ in range(a.runs):
+            off = rng.randrange(0, max(1, total - 50))
+            t0 = time.perf_counter()
+            call("GET", f"/api/v1/children?limit=50&offset={off}")
+            times.append((time.perf_counter() - t0) * 1000)
+        results["list page, 50, random offset"] = times
+        times = []
+        for _ in range(min(a.runs, 50)):
+            t0 = time.perf_counter()
+            call("GET", "/children", cookie=cookie)
+            times.append((time.perf_counter() - t0) * 1000)
+        results["search page (HTML)"] = times
+        status_text = open(f"/proc/{proc.pid}/status").read()
+        rss = int(re.search(r"VmRSS:\s+(\d+)", status_text).group(1)) / 1024
+        hwm = int(re.search(r"VmHWM:\s+(\d+)", status_text).group(1)) / 1024
+        size = os.path.getsize(os.path.join(data, "amparo.db")) / 2**20
+        print(f"\nchildren: {total}; seeding {a.children} took {seeded:.0f} s ({a.children / seeded:.0f}/s); "
+              f"database {size:.0f} MiB")
+        print(f"{'request':30} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
+        for k, v in results.items():
+            print(f"{k:30} {pct(v, .5):8.1f} {pct(v, .95):8.1f} {pct(v, .99):8.1f}")
+        print(f"server memory: {rss:.0f} MiB resident now, {hwm:.0f} MiB peak (seeding included)")
+    finally:
+        proc.terminate()
+
+
+if __name__ == "__main__":
+    main()
