@@ -169,10 +169,9 @@ fn prepare_all(people: &[Person]) -> Vec<Prepared> {
         .collect();
     words.sort_unstable();
     words.dedup();
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(8);
+    // A few names (an explanation, one query) are coded here; threads pay off only
+    // for whole lists.
+    let threads = if words.len() < 256 { 1 } else { cores() };
     let chunk = words.len().div_ceil(threads).max(1);
     let codes: HashMap<&str, Vec<u64>> = std::thread::scope(|s| {
         let handles: Vec<_> = words
@@ -201,6 +200,14 @@ fn prepare_all(people: &[Person]) -> Vec<Prepared> {
             .unwrap_or_default();
     }
     prepared
+}
+
+/// Threads for the parallel steps: the machine's cores, at most 8.
+fn cores() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(8)
 }
 
 fn first_word(s: &str) -> String {
@@ -523,10 +530,7 @@ fn estimate_u(people: &[Prepared], split: Option<usize>, samples: usize) -> [Vec
     }
     // Sampling is spread over the cores, each with its own fixed random stream, so
     // the result does not depend on timing.
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(8);
+    let threads = cores();
     let parts: Vec<[Vec<f64>; FIELDS]> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
@@ -705,12 +709,14 @@ const GROUP_MAX_PAIRS: usize = 40_000;
 /// linked only through others, the probability of the link that joined their groups.
 pub fn dedupe(people: &[Person], threshold: f64) -> Linkage {
     let scored = score(people, None);
-    let lookup = |a: u32, b: u32| -> f64 {
+    // The evidence of a compared pair (candidates are sorted), in either order.
+    let bits_of = |a: u32, b: u32| -> Option<f64> {
         let key = if a < b { (a, b) } else { (b, a) };
-        match scored.pairs.binary_search(&key) {
-            Ok(i) => scored.bits[i].max(GROUP_FLOOR_BITS),
-            Err(_) => GROUP_FLOOR_BITS,
-        }
+        scored
+            .pairs
+            .binary_search(&key)
+            .ok()
+            .map(|i| scored.bits[i])
     };
     let mut seeds: Vec<usize> = (0..scored.pairs.len())
         .filter(|&i| probability(scored.bits[i]) >= threshold)
@@ -737,7 +743,7 @@ pub fn dedupe(people: &[Person], threshold: f64) -> Linkage {
         let mut total = 0.0;
         for &x in &members[ga] {
             for &y in &members[gb] {
-                total += lookup(x, y);
+                total += bits_of(x, y).map_or(GROUP_FLOOR_BITS, |b| b.max(GROUP_FLOOR_BITS));
             }
         }
         if total / (cross as f64) < GROUP_NEED_BITS {
@@ -747,10 +753,7 @@ pub fn dedupe(people: &[Person], threshold: f64) -> Linkage {
         for &x in &members[ga] {
             for &y in &members[gb] {
                 let (p, q) = if x < y { (x, y) } else { (y, x) };
-                let own = match scored.pairs.binary_search(&(p, q)) {
-                    Ok(k) => probability(scored.bits[k]),
-                    Err(_) => 0.0,
-                };
+                let own = bits_of(p, q).map_or(0.0, probability);
                 out.push(Pair {
                     a: p as usize,
                     b: q as usize,
@@ -783,10 +786,7 @@ fn score(people: &[Person], split: Option<usize>) -> Scored {
     let pairs = candidates(&prepared, split);
     let u = estimate_u(&prepared, split, 200_000);
     // Comparing is most of the work: split it over the cores.
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(8);
+    let threads = cores();
     let chunk = pairs.len().div_ceil(threads).max(1);
     let vectors: Vec<Vector> = std::thread::scope(|s| {
         let handles: Vec<_> = pairs

@@ -223,7 +223,15 @@ fn search_terms<T: Record>(
 /// query can match nothing. Only fixed fragments and numbered placeholders go in.
 fn where_clause(q: &ListQuery, backend: Backend) -> Option<(String, Vec<String>)> {
     // Only fixed fragments and numbered placeholders go into the SQL text.
-    let mut wh = vec!["agency_id = $1".to_string(), "kind = $2".to_string()];
+    // A name search on SQLite: otherwise SQLite walks every record of the kind (agency
+    // and kind are indexed) testing each against the few ids found; "+" keeps those
+    // columns out of its index choice, so it looks the found ids up instead.
+    let plus = if q.search.is_some() && backend == Backend::Sqlite {
+        "+"
+    } else {
+        ""
+    };
+    let mut wh = vec![format!("{plus}agency_id = $1"), format!("{plus}kind = $2")];
     let mut binds: Vec<String> = vec![q.agency_id.to_string(), q.kind.as_str().to_string()];
     let mut push = |clause: &str, values: Vec<String>, wh: &mut Vec<String>| {
         let mut c = clause.to_string();
@@ -298,13 +306,6 @@ fn where_clause(q: &ListQuery, backend: Backend) -> Option<(String, Vec<String>)
                 )
             };
             push(&clause, values, &mut wh);
-        }
-        // SQLite would walk every record of the kind (agency and kind are indexed) and
-        // test each against the few ids found; "+" keeps those columns out of the index
-        // choice, so it looks the found ids up instead.
-        if backend == Backend::Sqlite {
-            wh[0] = "+agency_id = $1".to_string();
-            wh[1] = "+kind = $2".to_string();
         }
     }
     Some((wh.join(" AND "), binds))

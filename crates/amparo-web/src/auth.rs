@@ -120,8 +120,9 @@ fn viewer_of(user: &UserRow) -> Viewer {
     )
 }
 
-/// Paths a user who must change their password may still reach.
-fn allowed_before_password_change(path: &str) -> bool {
+/// What a user may do before their account is set up (a chosen password, a second
+/// factor): their own session routes.
+fn allowed_before_account_setup(path: &str) -> bool {
     path.starts_with("/api/v1/session")
 }
 
@@ -222,14 +223,14 @@ pub async fn authenticate(
             .get::<axum::extract::OriginalUri>()
             .map(|u| u.0.path().to_string())
             .unwrap_or_else(|| parts.uri.path().to_string());
-        if password_gate && user.must_change_password && !allowed_before_password_change(&path) {
+        if password_gate && user.must_change_password && !allowed_before_account_setup(&path) {
             return Err(ApiError::forbidden(
                 "Change your password first: POST /api/v1/session/password with current_password and new_password.",
             ));
         }
         if password_gate
             && must_enrol_second_factor(state, &user, &via)
-            && !allowed_before_password_change(&path)
+            && !allowed_before_account_setup(&path)
         {
             return Err(ApiError::forbidden(
                 "Your role reads restricted case data: set up a second factor first. POST /api/v1/session/totp with an empty body, add the secret to an authenticator app, then send {secret, code} to the same address.",

@@ -265,13 +265,13 @@ pub async fn enrol_second_factor(
         (Some(secret), Some(code)) => {
             let now = chrono::Utc::now().timestamp();
             if crate::totp::code_at(&secret, now).is_none() {
-                return Err(ApiError::invalid(amparo_domain::error::Invalid::one(
+                return Err(ApiError::invalid(amparo_domain::Invalid::one(
                     "secret",
                     "this is not the secret amparo gave: start again with an empty body",
                 )));
             }
             if !crate::totp::verify(&secret, &code, now) {
-                return Err(ApiError::invalid(amparo_domain::error::Invalid::one(
+                return Err(ApiError::invalid(amparo_domain::Invalid::one(
                     "code",
                     "this is not the code the app shows now: check the device's clock and type the 6 digits again",
                 )));
@@ -282,7 +282,7 @@ pub async fn enrol_second_factor(
                 .await?;
             Ok(StatusCode::NO_CONTENT.into_response())
         }
-        _ => Err(ApiError::invalid(amparo_domain::error::Invalid::one(
+        _ => Err(ApiError::invalid(amparo_domain::Invalid::one(
             "code",
             "send both the secret and the code, or neither to get a new secret",
         ))),

@@ -84,6 +84,21 @@ async fn no_route_shows_what_a_role_may_not_see() {
             server.user(&name, role.as_str(), "Matrix Agency", &facilities),
         ));
     }
+    // Every {id} route is tried with the canary child, another agency's child, the
+    // canary facility and the operation.
+    let record_ids = [
+        canary_child.as_str(),
+        other_child.as_str(),
+        fac["id"].as_str().unwrap(),
+        w.operation.as_str(),
+    ];
+    let ids_for = |p: &str| -> Vec<&str> {
+        if p.contains("{id}") {
+            record_ids.to_vec()
+        } else {
+            vec![""]
+        }
+    };
     let doc = w.caseworker.get("/openapi.json").await.body;
     let paths = doc["paths"].as_object().unwrap();
     let mut checked = 0;
@@ -104,17 +119,7 @@ async fn no_route_shows_what_a_role_may_not_see() {
             if p.ends_with("/events") {
                 continue;
             }
-            let ids: Vec<&str> = if p.contains("{id}") {
-                vec![
-                    canary_child.as_str(),
-                    other_child.as_str(),
-                    fac["id"].as_str().unwrap(),
-                    w.operation.as_str(),
-                ]
-            } else {
-                vec![""]
-            };
-            for id in ids {
+            for id in ids_for(p) {
                 let url = p.replace("{id}", id);
                 let mut query = String::new();
                 if let Some(params) = op["parameters"].as_array() {
@@ -207,17 +212,7 @@ async fn no_route_shows_what_a_role_may_not_see() {
         if method == "delete" && p == "/session" {
             continue;
         }
-        let ids: Vec<&str> = if p.contains("{id}") {
-            vec![
-                canary_child.as_str(),
-                other_child.as_str(),
-                fac["id"].as_str().unwrap(),
-                w.operation.as_str(),
-            ]
-        } else {
-            vec![""]
-        };
-        for id in ids {
+        for id in ids_for(p) {
             let url = p.replace("{id}", id);
             for (role, api) in &users {
                 let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
