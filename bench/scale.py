@@ -39,8 +39,12 @@ def main():
     ap.add_argument("--children", type=int, default=1_000_000)
     ap.add_argument("--batch", type=int, default=50_000)
     ap.add_argument("--runs", type=int, default=200)
+    ap.add_argument("--data-dir", help="keep the seeded database here; a later run on the same directory "
+                                       "skips seeding and measures a server that has only served")
     a = ap.parse_args()
-    data = tempfile.mkdtemp(prefix="amparo-scale-")
+    data = a.data_dir or tempfile.mkdtemp(prefix="amparo-scale-")
+    os.makedirs(data, exist_ok=True)
+    reuse = os.path.exists(os.path.join(data, "amparo.db"))
     proc = subprocess.Popen([a.binary, "--data-dir", data, "demo", "--listen", "127.0.0.1:0"],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     base = None
@@ -68,7 +72,14 @@ def main():
         rng = random.Random(2026)
         names = []
         started = time.time()
-        done = 0
+        done = a.children if reuse else 0
+        if reuse:
+            # The same generator gives the same names the seeding run used.
+            for _ in range(5000):
+                g, f = person(rng)
+                names.append(f"{g} {f}")
+                rng.choice('FM'), rng.randrange(2008, 2025), rng.randrange(1, 13), rng.randrange(1, 29)
+            print(f"  reusing the database in {data}", flush=True)
         while done < a.children:
             n = min(a.batch, a.children - done)
             rows = ["pulsera,nombre,apellidos,sexo,fecha_nacimiento"]
@@ -126,8 +137,11 @@ def main():
         rss = int(re.search(r"VmRSS:\s+(\d+)", status_text).group(1)) / 1024
         hwm = int(re.search(r"VmHWM:\s+(\d+)", status_text).group(1)) / 1024
         size = os.path.getsize(os.path.join(data, "amparo.db")) / 2**20
-        print(f"\nchildren: {total}; seeding {a.children} took {seeded:.0f} s ({a.children / seeded:.0f}/s); "
-              f"database {size:.0f} MiB")
+        if reuse:
+            print(f"\nchildren: {total} (database reused); database {size:.0f} MiB")
+        else:
+            print(f"\nchildren: {total}; seeding {a.children} took {seeded:.0f} s ({a.children / seeded:.0f}/s); "
+                  f"database {size:.0f} MiB")
         print(f"{'request':30} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
         for k, v in results.items():
             print(f"{k:30} {pct(v, .5):8.1f} {pct(v, .95):8.1f} {pct(v, .99):8.1f}")

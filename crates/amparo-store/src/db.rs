@@ -23,6 +23,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../migrations/0004_variant_search.sql")),
     (5, include_str!("../migrations/0005_partners.sql")),
     (6, include_str!("../migrations/0006_second_factor.sql")),
+    (7, include_str!("../migrations/0007_totp_replay.sql")),
 ];
 
 /// The database handle shared by the server and the CLI.

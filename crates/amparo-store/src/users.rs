@@ -352,22 +352,26 @@ impl Store {
         Ok(())
     }
 
-    /// Disable or re-enable an account. Disabling ends its sessions and tokens at once.
-    /// Enrol (`Some`) or remove (`None`) a user's second factor, in the audit chain.
+    /// Enrol (`Some(secret, step of the code that confirmed it)`) or remove (`None`) a
+    /// user's second factor, in the audit chain.
     pub async fn set_second_factor(
         &self,
         actor: &str,
         user_id: Uuid,
-        secret: Option<&str>,
+        enrolment: Option<(&str, i64)>,
     ) -> Result<(), StoreError> {
+        let secret = enrolment.map(|e| e.0);
         let mut tx = self.begin_write().await?;
-        let n = sqlx::query("UPDATE users SET totp_secret = $1, updated_at = $2 WHERE id = $3")
-            .bind(secret.map(str::to_string))
-            .bind(tx.now.to_rfc3339())
-            .bind(user_id.to_string())
-            .execute(&mut *tx.tx)
-            .await?
-            .rows_affected();
+        let n = sqlx::query(
+            "UPDATE users SET totp_secret = $1, totp_last_step = $2, updated_at = $3 WHERE id = $4",
+        )
+        .bind(secret.map(str::to_string))
+        .bind(enrolment.map(|e| e.1))
+        .bind(tx.now.to_rfc3339())
+        .bind(user_id.to_string())
+        .execute(&mut *tx.tx)
+        .await?
+        .rows_affected();
         if n == 0 {
             return Err(StoreError::NotFound);
         }
@@ -386,6 +390,7 @@ impl Store {
         Ok(())
     }
 
+    /// Disable or re-enable an account. Disabling ends its sessions and tokens at once.
     pub async fn set_disabled(
         &self,
         actor: &str,
@@ -429,6 +434,24 @@ impl Store {
     }
 
     /// Create a session at login, in the same transaction as the login's audit entry.
+    /// Use up a second-factor time step: true only the first time a code of this step
+    /// (or a later one) is offered, so a code cannot be replayed. One conditional UPDATE,
+    /// so two sign-ins racing with the same code cannot both win.
+    pub async fn claim_totp_step(&self, user_id: Uuid, step: i64) -> Result<bool, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let n = sqlx::query(
+            "UPDATE users SET totp_last_step = $1 WHERE id = $2 \
+             AND (totp_last_step IS NULL OR totp_last_step < $1)",
+        )
+        .bind(step)
+        .bind(user_id.to_string())
+        .execute(&mut *tx.tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(n == 1)
+    }
+
     pub async fn create_session(
         &self,
         user: &UserRow,

@@ -94,7 +94,13 @@ pub async fn sign_in(
     // code counts as a failed sign-in (the same limits apply).
     if let Some(secret) = &user.totp_secret {
         let now = chrono::Utc::now().timestamp();
-        if !totp.is_some_and(|code| crate::totp::verify(secret, code, now)) {
+        let step = totp.and_then(|code| crate::totp::verify(secret, code, now));
+        // A code is good once: a step already used (this code, or an older one) is refused.
+        let fresh = match step {
+            Some(step) => state.store.claim_totp_step(user.id, step).await?,
+            None => false,
+        };
+        if !fresh {
             state.limiter.fail(&account_key);
             state.limiter.fail(&address_key);
             state
@@ -104,13 +110,17 @@ pub async fn sign_in(
                     action: Action::LoginFailed,
                     record_kind: None,
                     record_id: None,
-                    summary: format!("second-factor code missing or wrong, from {ip}"),
+                    summary: if step.is_some() {
+                        format!("second-factor code used before, from {ip}")
+                    } else {
+                        format!("second-factor code missing or wrong, from {ip}")
+                    },
                 })
                 .await?;
             return Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 SECOND_FACTOR,
-                "Enter the 6-digit code from your authenticator app (field totp). If you lost the device, ask your administrator.",
+                "Enter the 6-digit code from your authenticator app (field totp); each code signs in once, so wait for the next one if you just used it. If you lost the device, ask your administrator.",
             ));
         }
     }
@@ -270,15 +280,15 @@ pub async fn enrol_second_factor(
                     "this is not the secret amparo gave: start again with an empty body",
                 )));
             }
-            if !crate::totp::verify(&secret, &code, now) {
+            let Some(step) = crate::totp::verify(&secret, &code, now) else {
                 return Err(ApiError::invalid(amparo_domain::Invalid::one(
                     "code",
                     "this is not the code the app shows now: check the device's clock and type the 6 digits again",
                 )));
-            }
+            };
             state
                 .store
-                .set_second_factor(&auth.user.username, auth.user.id, Some(&secret))
+                .set_second_factor(&auth.user.username, auth.user.id, Some((&secret, step)))
                 .await?;
             Ok(StatusCode::NO_CONTENT.into_response())
         }

@@ -63,19 +63,20 @@ pub fn code_at(secret: &str, unix: i64) -> Option<u32> {
     Some(n % 1_000_000)
 }
 
-/// Whether `typed` is the code now or one step either side (clocks drift; people are
-/// slow to type).
-pub fn verify(secret: &str, typed: &str, unix: i64) -> bool {
+/// The time step whose code `typed` is, if it is the code now or one step either side
+/// (clocks drift; people are slow to type). The caller accepts a step once
+/// (`Store::claim_totp_step`), so a code cannot be used twice.
+pub fn verify(secret: &str, typed: &str, unix: i64) -> Option<i64> {
     let digits: String = typed.chars().filter(|c| !c.is_whitespace()).collect();
     if digits.len() != 6 || !digits.chars().all(|c| c.is_ascii_digit()) {
-        return false;
+        return None;
     }
-    let Ok(n) = digits.parse::<u32>() else {
-        return false;
-    };
+    let n = digits.parse::<u32>().ok()?;
     [-STEP, 0, STEP]
         .iter()
-        .any(|d| code_at(secret, unix + d) == Some(n))
+        .map(|d| unix + d)
+        .find(|t| code_at(secret, *t) == Some(n))
+        .map(|t| t.div_euclid(STEP))
 }
 
 /// The address an authenticator app reads (typed in or from a QR code).
@@ -105,10 +106,12 @@ mod tests {
         assert_eq!(code_at(&secret, 1_111_111_109), Some(81_804));
         assert_eq!(code_at(&secret, 1_234_567_890), Some(5_924));
         assert_eq!(code_at(&secret, 20_000_000_000), Some(353_130));
-        assert!(verify(&secret, "287082", 59 + 30));
-        assert!(!verify(&secret, "287082", 59 + 90));
-        assert!(!verify(&secret, "28708", 59));
-        assert!(!verify(&secret, "abcdef", 59));
+        // The code of step 1 (seconds 30-59), typed one step late: its step is named.
+        assert_eq!(verify(&secret, "287082", 59 + 30), Some(1));
+        assert_eq!(verify(&secret, "287 082", 59), Some(1));
+        assert_eq!(verify(&secret, "287082", 59 + 90), None);
+        assert_eq!(verify(&secret, "28708", 59), None);
+        assert_eq!(verify(&secret, "abcdef", 59), None);
         assert_eq!(code_at("not base32!", 59), None);
         let s = new_secret().unwrap();
         assert_eq!(unbase32(&s).unwrap().len(), 20);

@@ -786,10 +786,11 @@ async fn second_factor_for_restricted_roles(db: Db) {
         .await;
     assert_eq!(r.status.as_u16(), 422, "{}", r.body);
     assert_eq!(r.body["errors"][0]["field"], "code");
+    let enrol_code = code_now(&secret);
     let r = s
         .post(
             "/session/totp",
-            json!({"secret": secret, "code": code_now(&secret)}),
+            json!({"secret": secret, "code": enrol_code}),
         )
         .await;
     assert_eq!(r.status.as_u16(), 204, "{}", r.body);
@@ -814,8 +815,26 @@ async fn second_factor_for_restricted_roles(db: Db) {
     assert!(r.body["detail"].as_str().unwrap().contains("6-digit code"));
     let r = login(json!({"username": "fiscal2", "password": pw, "totp": wrong})).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
-    let r = login(json!({"username": "fiscal2", "password": pw, "totp": code_now(&secret)})).await;
+    // The code that enrolled the device was used: it does not sign in again.
+    let r = login(json!({"username": "fiscal2", "password": pw, "totp": enrol_code})).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "replayed: {}", r.body);
+    // The next code (the app shows it within 30 s; one step ahead is accepted) does,
+    // once.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let next = format!(
+        "{:06}",
+        amparo_web::totp::code_at(&secret, now + 30).unwrap()
+    );
+    let r = login(json!({"username": "fiscal2", "password": pw, "totp": next})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = login(json!({"username": "fiscal2", "password": pw, "totp": next})).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "replayed: {}", r.body);
+    // An older code than the last one used is refused as well.
+    let r = login(json!({"username": "fiscal2", "password": pw, "totp": code_now(&secret)})).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "older: {}", r.body);
     // A lost phone: the operator removes the factor; the next session must enrol again.
     let (code, out) = server.cli(
         &["user", "second-factor", "--username", "fiscal2", "--remove"],

@@ -293,23 +293,26 @@ pub async fn second_factor_submit(
     let secret = f.get("secret").cloned().unwrap_or_default();
     let code = f.get("code").cloned().unwrap_or_default();
     let now = chrono::Utc::now().timestamp();
+    let step = crate::totp::verify(&secret, &code, now);
     let error = if !page.check_csrf(f.get("csrf_token")) {
         page.c.t.get("form-csrf")
     } else if page.auth.user.totp_secret.is_some() {
         return Redirect::to("/").into_response();
-    } else if crate::totp::code_at(&secret, now).is_none()
-        || !crate::totp::verify(&secret, &code, now)
-    {
-        page.c.t.get("second-factor-wrong")
-    } else {
+    } else if let Some(step) = step {
         return match state
             .store
-            .set_second_factor(&page.auth.user.username, page.auth.user.id, Some(&secret))
+            .set_second_factor(
+                &page.auth.user.username,
+                page.auth.user.id,
+                Some((&secret, step)),
+            )
             .await
         {
             Ok(()) => Redirect::to("/").into_response(),
             Err(e) => crate::error::ApiError::from(e).into_response(),
         };
+    } else {
+        page.c.t.get("second-factor-wrong")
     };
     let uri = crate::totp::otpauth_uri(&page.auth.user.username, &secret);
     let mut r = render(&SecondFactorPage {
