@@ -16,14 +16,34 @@ pub enum Backend {
     Postgres,
 }
 
-const MIGRATIONS: &[(i64, &str)] = &[
-    (1, include_str!("../migrations/0001_foundation.sql")),
-    (2, include_str!("../migrations/0002_idempotency.sql")),
-    (3, include_str!("../migrations/0003_child_summary.sql")),
-    (4, include_str!("../migrations/0004_variant_search.sql")),
-    (5, include_str!("../migrations/0005_partners.sql")),
-    (6, include_str!("../migrations/0006_second_factor.sql")),
-    (7, include_str!("../migrations/0007_totp_replay.sql")),
+/// Migrations in order; the third field limits one to a backend (it is recorded as
+/// applied on the other, with nothing to do).
+const MIGRATIONS: &[(i64, &str, Option<Backend>)] = &[
+    (1, include_str!("../migrations/0001_foundation.sql"), None),
+    (2, include_str!("../migrations/0002_idempotency.sql"), None),
+    (
+        3,
+        include_str!("../migrations/0003_child_summary.sql"),
+        None,
+    ),
+    (
+        4,
+        include_str!("../migrations/0004_variant_search.sql"),
+        None,
+    ),
+    (5, include_str!("../migrations/0005_partners.sql"), None),
+    (
+        6,
+        include_str!("../migrations/0006_second_factor.sql"),
+        None,
+    ),
+    (7, include_str!("../migrations/0007_totp_replay.sql"), None),
+    (8, include_str!("../migrations/0008_list_order.sql"), None),
+    (
+        9,
+        include_str!("../migrations/0009_search_prefix_pg.sql"),
+        Some(Backend::Postgres),
+    ),
 ];
 
 /// The database handle shared by the server and the CLI.
@@ -106,7 +126,7 @@ impl Store {
         .execute(&self.pool)
         .await?;
         let mut applied = 0;
-        for (version, sql) in MIGRATIONS {
+        for (version, sql, only) in MIGRATIONS {
             let mut tx = self.pool.begin().await?;
             let done: Option<i64> =
                 sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
@@ -114,7 +134,9 @@ impl Store {
                     .fetch_optional(&mut *tx)
                     .await?;
             if done.is_none() {
-                sqlx::raw_sql(sql).execute(&mut *tx).await?;
+                if only.is_none_or(|b| b == self.backend) {
+                    sqlx::raw_sql(sql).execute(&mut *tx).await?;
+                }
                 sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
                     .bind(*version)
                     .bind(Utc::now().to_rfc3339())
@@ -133,14 +155,14 @@ impl Store {
         Ok(applied)
     }
 
-    /// Start a change. The audit head is locked first so that the chain cannot fork
-    /// and SQLite takes its write lock at once (no deadlocking upgrade later).
     /// Start a transaction for several changes that stand or fall together; each
     /// change writes its audit entry, and `commit` appends them to the chain.
     pub async fn begin(&self) -> Result<WriteTx<'_>, StoreError> {
         self.begin_write().await
     }
 
+    /// Start a change. The audit head is locked first so that the chain cannot fork
+    /// and SQLite takes its write lock at once (no deadlocking upgrade later).
     pub(crate) async fn begin_write(&self) -> Result<WriteTx<'_>, StoreError> {
         let guard = self.write_lock.lock().await;
         let mut tx = self.pool.begin().await?;

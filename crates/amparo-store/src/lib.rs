@@ -17,7 +17,8 @@ pub use error::StoreError;
 pub use files::FileStore;
 pub use partners::Partner;
 pub use records::{
-    changed_fields, Actor, ChildSummary, HistoryEntry, ListQuery, Page, StoredRecord,
+    changed_fields, Actor, ChildSummary, HistoryEntry, ListQuery, Page, StoredRecord, COUNT_CAP,
+    SEARCH_CAP,
 };
 pub use users::{Agency, NewUser, SessionInfo, UserRow};
 

@@ -107,12 +107,28 @@ pub struct ListQuery {
     pub recent_first: bool,
     pub limit: i64,
     pub offset: i64,
+    /// Start after this record (keyset paging: as fast on the last page as on the
+    /// first). Only for the case-number order.
+    pub after: Option<Uuid>,
 }
+
+/// A list's total is counted up to this many: past it, counting every match of a
+/// million-record agency costs more than the page, and "more than 10,000" says enough.
+pub const COUNT_CAP: i64 = 10_000;
+/// A name search orders at most this many matches (the first found): a word as
+/// common as "maria" matches tens of thousands, and the person is better served by
+/// being asked to add the family name or a birth year.
+pub const SEARCH_CAP: i64 = 1_000;
 
 #[derive(Debug, Clone)]
 pub struct Page {
     pub items: Vec<StoredRecord>,
+    /// How many records match, exactly when `total_exact`, otherwise at least this
+    /// many (`COUNT_CAP`, or `SEARCH_CAP` for a name search).
     pub total: i64,
+    pub total_exact: bool,
+    /// The id to pass as `after` for the next page, when there may be one.
+    pub next: Option<Uuid>,
 }
 
 pub fn gate_str(s: Sensitivity) -> &'static str {
@@ -274,38 +290,51 @@ fn where_clause(q: &ListQuery, backend: Backend) -> Option<(String, Vec<String>)
             .filter(|w| !w.is_empty())
             .take(6)
             .collect();
+        // Each word: the word as typed (a prefix), or any spelling of it. The words'
+        // matches are intersected in the search index (INTERSECT) before any record is
+        // read, so "maria weinberg" reads the few records that have both, not every
+        // Maria.
+        let mut values = Vec::new();
+        let mut per_word = Vec::new();
         for w in words {
-            // The word as typed (a prefix), or any spelling of it. SQLite's LIKE is
-            // case-insensitive and so cannot use the term index: a prefix is asked as a
-            // range there (terms are folded to lower case when written), which keeps a
-            // search at a million children an index lookup instead of a scan.
-            let mut values = vec![q.agency_id.to_string(), q.kind.as_str().to_string()];
-            let prefix = match backend {
-                Backend::Sqlite => {
-                    values.push(w.to_string());
-                    values.push(format!("{w}\u{10FFFF}"));
-                    "term >= ? AND term < ?"
-                }
-                Backend::Postgres => {
-                    values.push(format!("{w}%"));
-                    "term LIKE ?"
-                }
+            // A prefix is asked as a range (terms are folded to lower case when
+            // written): SQLite's LIKE is case-insensitive and PostgreSQL's depends on
+            // the collation, and neither then uses the term index. On PostgreSQL the
+            // range is in byte order (COLLATE "C", the index of migration 8).
+            let term = match backend {
+                Backend::Sqlite => "term",
+                Backend::Postgres => "term COLLATE \"C\"",
             };
+            values.extend([q.agency_id.to_string(), q.kind.as_str().to_string()]);
+            values.push(w.to_string());
+            values.push(format!("{w}\u{10FFFF}"));
+            let prefix = format!(
+                "SELECT record_id FROM search_keys WHERE agency_id = ? AND kind = ? AND {term} >= ? AND {term} < ?"
+            );
             // Two index lookups joined (UNION ALL), not one scan with OR.
             let variants = amparo_match::variant_keys(w);
-            let marks = vec!["?"; variants.len()].join(", ");
-            let clause = if variants.is_empty() {
-                format!("id IN (SELECT record_id FROM search_keys WHERE agency_id = ? AND kind = ? AND {prefix})")
+            if variants.is_empty() {
+                per_word.push(prefix);
             } else {
-                values.push(q.agency_id.to_string());
-                values.push(q.kind.as_str().to_string());
+                values.extend([q.agency_id.to_string(), q.kind.as_str().to_string()]);
                 values.extend(variants.iter().cloned());
-                format!(
-                    "id IN (SELECT record_id FROM search_keys WHERE agency_id = ? AND kind = ? AND {prefix} \
-                     UNION ALL SELECT record_id FROM search_keys WHERE agency_id = ? AND kind = ? AND term IN ({marks}))"
-                )
-            };
-            push(&clause, values, &mut wh);
+                let marks = vec!["?"; variants.len()].join(", ");
+                per_word.push(format!(
+                    "{prefix} UNION ALL SELECT record_id FROM search_keys WHERE agency_id = ? AND kind = ? AND term IN ({marks})"
+                ));
+            }
+        }
+        if !per_word.is_empty() {
+            let sets: Vec<String> = per_word
+                .iter()
+                .enumerate()
+                .map(|(i, sql)| format!("SELECT record_id FROM ({sql}) w{i}"))
+                .collect();
+            push(
+                &format!("id IN ({})", sets.join(" INTERSECT ")),
+                values,
+                &mut wh,
+            );
         }
     }
     Some((wh.join(" AND "), binds))
@@ -411,6 +440,18 @@ pub(crate) async fn backfill_summary(pool: &sqlx::AnyPool) -> Result<(), StoreEr
         .await?;
     }
     Ok(())
+}
+
+/// A query with its values bound in order.
+fn bind_all<'q>(
+    sql: &'q str,
+    binds: &[String],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    let mut query = sqlx::query(sql);
+    for b in binds {
+        query = query.bind(b.clone());
+    }
+    query
 }
 
 impl Store {
@@ -551,42 +592,96 @@ impl Store {
     }
 
     pub async fn list(&self, q: &ListQuery) -> Result<Page, StoreError> {
-        let Some((where_sql, binds)) = where_clause(q, self.backend()) else {
+        let Some((where_sql, mut binds)) = where_clause(q, self.backend()) else {
             return Ok(Page {
                 items: vec![],
                 total: 0,
+                total_exact: true,
+                next: None,
             });
         };
-        let count_sql = format!("SELECT COUNT(*) FROM records WHERE {where_sql}");
-        let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
-        for b in &binds {
-            count = count.bind(b.clone());
+        // A name search first picks at most SEARCH_CAP matching records (all filters
+        // applied, so the cap never counts records the viewer may not see); ordering
+        // and counting work on those ids only.
+        let (filter, cap) = if q.search.is_some() {
+            (
+                format!("id IN (SELECT id FROM records WHERE {where_sql} LIMIT {SEARCH_CAP})"),
+                SEARCH_CAP,
+            )
+        } else {
+            (where_sql.clone(), COUNT_CAP)
+        };
+        let count_sql = format!(
+            "SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM records WHERE {where_sql} LIMIT {}) capped",
+            cap + 1
+        );
+        let counted: i64 = bind_all(&count_sql, &binds)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("n")?;
+        let order_key = "COALESCE(case_number, ''), created_at, id";
+        let mut list_sql = format!("SELECT {RECORD_COLUMNS} FROM records WHERE {filter}");
+        let mut page_binds = binds.clone();
+        if let Some(after) = q.after {
+            if q.recent_first {
+                return Err(StoreError::Invalid(Invalid::one(
+                    "after",
+                    "only pages in case-number order",
+                )));
+            }
+            // The record the last page ended with, under the same filters: a cursor
+            // from another list (or a record the viewer may not see) is refused, not
+            // used to probe where that record would sort.
+            binds.push(after.to_string());
+            let key_sql = format!(
+                "SELECT COALESCE(case_number, '') AS k, created_at FROM records WHERE {where_sql} AND id = ${}",
+                binds.len()
+            );
+            let Some(row) = bind_all(&key_sql, &binds)
+                .fetch_optional(&self.pool)
+                .await?
+            else {
+                return Err(StoreError::Invalid(Invalid::one(
+                    "after",
+                    "is not a record of this list: start again from the first page",
+                )));
+            };
+            let n = page_binds.len();
+            list_sql.push_str(&format!(
+                " AND ({order_key}) > (${}, ${}, ${})",
+                n + 1,
+                n + 2,
+                n + 3
+            ));
+            page_binds.push(row.try_get("k")?);
+            page_binds.push(row.try_get("created_at")?);
+            page_binds.push(after.to_string());
         }
-        let total = count.fetch_one(&self.pool).await?;
-        let n = binds.len();
-        let list_sql = format!(
-            "SELECT {RECORD_COLUMNS} FROM records WHERE {where_sql} \
-             ORDER BY {} LIMIT ${} OFFSET ${}",
+        let n = page_binds.len();
+        list_sql.push_str(&format!(
+            " ORDER BY {} LIMIT ${} OFFSET ${}",
             if q.recent_first {
                 "updated_at DESC, id"
             } else {
-                "case_number, created_at, id"
+                order_key
             },
             n + 1,
             n + 2
-        );
-        let mut list = sqlx::query(&list_sql);
-        for b in &binds {
-            list = list.bind(b.clone());
-        }
-        let rows = list
+        ));
+        let rows = bind_all(&list_sql, &page_binds)
             .bind(q.limit)
             .bind(q.offset)
             .fetch_all(&self.pool)
             .await?;
+        let items: Vec<StoredRecord> = rows.iter().map(record_row).collect::<Result<_, _>>()?;
+        let next = (!q.recent_first && q.limit > 0 && items.len() as i64 == q.limit)
+            .then(|| items.last().map(|r| r.id))
+            .flatten();
         Ok(Page {
-            items: rows.iter().map(record_row).collect::<Result<_, _>>()?,
-            total,
+            items,
+            total: counted.min(cap),
+            total_exact: counted <= cap,
+            next,
         })
     }
 

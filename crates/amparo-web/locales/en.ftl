@@ -49,6 +49,7 @@ search-hint = Results appear as you type.
 search-none = No child found. Try another spelling or the wristband number.
 search-submit = Search
 search-results = { $count } found
+search-results-more = More than { $count } found: add the family name, a second name or the wristband to narrow the search
 child-case = Case
 child-identity = Identity
 child-names = Names

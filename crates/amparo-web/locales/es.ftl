@@ -49,6 +49,7 @@ search-hint = Los resultados aparecen mientras escribe.
 search-none = No se encontró a nadie. Pruebe otra escritura o el número de pulsera.
 search-submit = Buscar
 search-results = { $count } encontrados
+search-results-more = Más de { $count } encontrados: añada el apellido, otro nombre o la pulsera para acotar la búsqueda
 child-case = Caso
 child-identity = Identidad
 child-names = Nombres

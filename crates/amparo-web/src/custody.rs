@@ -84,6 +84,7 @@ pub(crate) fn scoped(auth: &Auth, kind: Kind) -> ListQuery {
         recent_first: false,
         limit: 5000,
         offset: 0,
+        after: None,
     }
 }
 

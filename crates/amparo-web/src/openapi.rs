@@ -462,11 +462,19 @@ pub fn document() -> Value {
             {"name": "status", "in": "query", "schema": s("string")},
             {"name": "child", "in": "query", "schema": uuid()},
             {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 500}},
-            {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}}
+            {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+            {"name": "after", "in": "query", "description": "the `next` of the previous page (keyset paging: use it instead of a large offset)", "schema": uuid()}
         ]);
+        let page_of = |r: &Value| {
+            json!({"type": "object", "required": ["items", "total", "total_exact", "limit", "offset"], "properties": {
+                "items": arr(r.clone()),
+                "total": {"type": "integer", "description": "how many match; when total_exact is false, at least this many (counting stops at 10,000, a name search at 1,000 matches: add to the name)"},
+                "total_exact": s("boolean"),
+                "next": {"type": ["string", "null"], "format": "uuid", "description": "pass as `after` for the next page; null on the last"},
+                "limit": s("integer"), "offset": s("integer")}})
+        };
         let mut list_ok = serde_json::Map::new();
-        list_ok.insert("200".into(), ok(json!({"type": "object", "properties": {
-            "items": arr(r.clone()), "total": s("integer"), "limit": s("integer"), "offset": s("integer")}})));
+        list_ok.insert("200".into(), ok(page_of(&r)));
         let mut created = serde_json::Map::new();
         created.insert("201".into(), ok(r.clone()));
         // Roll calls, marks, alerts and visits change only through their own actions.
@@ -491,13 +499,12 @@ pub fn document() -> Value {
         }
         paths.insert(format!("/api/v1/{c}"), collection);
         let mut found = serde_json::Map::new();
-        found.insert("200".into(), ok(json!({"type": "object", "properties": {
-            "items": arr(r.clone()), "total": s("integer"), "limit": s("integer"), "offset": s("integer")}})));
+        found.insert("200".into(), ok(page_of(&r)));
         paths.insert(format!("/api/v1/{c}/search"), json!({
             "post": {"summary": format!("Search {c} by any name variant, case number or wristband (names stay out of URLs)"), "tags": [c],
                      "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {
                          "q": s("string"), "operation": uuid(), "status": s("string"), "child": uuid(),
-                         "limit": {"type": "integer", "minimum": 0, "maximum": 500}, "offset": {"type": "integer", "minimum": 0}}}}}},
+                         "limit": {"type": "integer", "minimum": 0, "maximum": 500}, "offset": {"type": "integer", "minimum": 0}, "after": uuid()}}}}},
                      "responses": errors(found, &["400", "401", "403", "422"])}
         }));
         let mut read_ok = serde_json::Map::new();

@@ -419,6 +419,29 @@ pub(crate) struct ListParams {
     pub limit: Option<i64>,
     #[serde(default)]
     pub offset: Option<i64>,
+    /// Keyset paging: the `next` of the previous page.
+    #[serde(default)]
+    pub after: Option<Uuid>,
+}
+
+/// One page of a list, as the API answers it.
+pub(crate) struct Listed {
+    pub items: Vec<Redacted>,
+    pub total: i64,
+    pub total_exact: bool,
+    pub next: Option<Uuid>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+impl Listed {
+    fn response(&self) -> Response {
+        json_response(
+            StatusCode::OK,
+            &json!({"items": self.items, "total": self.total, "total_exact": self.total_exact,
+                    "next": self.next, "limit": self.limit, "offset": self.offset}),
+        )
+    }
 }
 
 pub async fn list<T: Record>(
@@ -440,12 +463,9 @@ pub async fn list<T: Record>(
         q: None,
         limit: Some(int_param(&p, "limit", 50, MAX_PAGE)?),
         offset: Some(int_param(&p, "offset", 0, i64::MAX / 2)?),
+        after: uuid_param(&p, "after")?,
     };
-    let (items, total, limit, offset) = list_core(&state, &auth, T::KIND, params).await?;
-    Ok(json_response(
-        StatusCode::OK,
-        &json!({"items": items, "total": total, "limit": limit, "offset": offset}),
-    ))
+    Ok(list_core(&state, &auth, T::KIND, params).await?.response())
 }
 
 pub async fn search<T: Record>(
@@ -462,11 +482,7 @@ pub async fn search<T: Record>(
             )));
         }
     }
-    let (items, total, limit, offset) = list_core(&state, &auth, T::KIND, params).await?;
-    Ok(json_response(
-        StatusCode::OK,
-        &json!({"items": items, "total": total, "limit": limit, "offset": offset}),
-    ))
+    Ok(list_core(&state, &auth, T::KIND, params).await?.response())
 }
 
 /// The records of a kind the viewer may see, filtered, redacted, and audited.
@@ -475,7 +491,7 @@ pub(crate) async fn list_core(
     auth: &Auth,
     kind: Kind,
     p: ListParams,
-) -> ApiResult<(Vec<Redacted>, i64, i64, i64)> {
+) -> ApiResult<Listed> {
     let viewer = &auth.viewer;
     let gates: Vec<Sensitivity> = [
         Sensitivity::Basic,
@@ -533,6 +549,7 @@ pub(crate) async fn list_core(
         recent_first: false,
         limit: p.limit.unwrap_or(50).clamp(0, MAX_PAGE),
         offset: p.offset.unwrap_or(0).max(0),
+        after: p.after,
     };
     let page = state.store.list(&q).await?;
     // The SQL already narrowed the list; the policy still has the last word.
@@ -542,5 +559,12 @@ pub(crate) async fn list_core(
         .filter(|rec| can_see(viewer, &rec.scope(), &rec.data))
         .collect();
     let items = reveal(state, auth, &visible, "listed").await?;
-    Ok((items, page.total, q.limit, q.offset))
+    Ok(Listed {
+        items,
+        total: page.total,
+        total_exact: page.total_exact,
+        next: page.next,
+        limit: q.limit,
+        offset: q.offset,
+    })
 }

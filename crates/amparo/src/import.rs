@@ -84,6 +84,7 @@ pub async fn run(store: &Store, args: ImportArgs<'_>) -> Result<(String, bool), 
         recent_first: false,
         limit: 0,
         offset: 0,
+        after: None,
     };
     let progress = |done: usize, total: usize| {
         let width = 30;

@@ -850,6 +850,163 @@ async fn second_factor_for_restricted_roles(db: Db) {
 }
 on_both!(second_factor, second_factor_for_restricted_roles);
 
+async fn keyset_pages_and_capped_search(db: Db) {
+    let Some(server) = Server::start(db).await else {
+        return;
+    };
+    let w = world(&server, "Agency Pages", "pg").await;
+    // 1,005 invented children called Maria, each with a family name of her own.
+    let family = |i: usize| {
+        let a = b"bcdfghjklmnprstvz";
+        format!(
+            "Lo{}{}{}",
+            a[i % 17] as char,
+            a[(i / 17) % 17] as char,
+            a[(i / 289) % 17] as char
+        )
+        .to_lowercase()
+    };
+    let mut csv = String::from("pulsera,nombre,apellidos,sexo,fecha_nacimiento\n");
+    for i in 0..1005 {
+        csv.push_str(&format!(
+            "PG{i},Maria,{},F,{}-{:02}-{:02}\n",
+            family(i),
+            2008 + i % 16,
+            1 + i % 12,
+            1 + i % 28
+        ));
+    }
+    let r = w
+        .caseworker
+        .raw(
+            Method::POST,
+            &format!("/operations/{}/imports?mode=all_or_nothing", w.operation),
+            Some(csv.into_bytes()),
+            &[("content-type", "text/csv")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let all = w.caseworker.get("/children?limit=0").await.body;
+    assert_eq!(all["total"], 1007, "{all}");
+    assert_eq!(all["total_exact"], true);
+    // Keyset paging walks every child once, in case-number order, as offsets do.
+    let walk = |first: String, body: Option<Value>| {
+        let api = &w.caseworker;
+        async move {
+            let mut ids = Vec::new();
+            let mut after: Option<String> = None;
+            loop {
+                let r = match &body {
+                    None => {
+                        let cursor = after.as_ref().map(|a| format!("&after={a}"));
+                        api.get(&format!("{first}{}", cursor.unwrap_or_default()))
+                            .await
+                    }
+                    Some(b) => {
+                        let mut b = b.clone();
+                        if let Some(a) = &after {
+                            b["after"] = json!(a);
+                        }
+                        api.post(&first, b).await
+                    }
+                };
+                assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+                let items = r.body["items"].as_array().unwrap().clone();
+                ids.extend(items.iter().map(|c| {
+                    (
+                        c["case_number"].as_str().unwrap().to_string(),
+                        c["id"].as_str().unwrap().to_string(),
+                    )
+                }));
+                match r.body["next"].as_str() {
+                    Some(n) => after = Some(n.to_string()),
+                    None => break,
+                }
+            }
+            ids
+        }
+    };
+    let by_cursor = walk("/children?limit=200".into(), None).await;
+    assert_eq!(by_cursor.len(), 1007);
+    let mut sorted = by_cursor.clone();
+    sorted.sort();
+    assert_eq!(sorted, by_cursor, "case-number order");
+    sorted.dedup();
+    assert_eq!(sorted.len(), 1007, "no child twice");
+    let mut by_offset = Vec::new();
+    for off in (0..1007).step_by(200) {
+        let r = w
+            .caseworker
+            .get(&format!("/children?limit=200&offset={off}"))
+            .await;
+        for c in r.body["items"].as_array().unwrap() {
+            by_offset.push((
+                c["case_number"].as_str().unwrap().to_string(),
+                c["id"].as_str().unwrap().to_string(),
+            ));
+        }
+    }
+    assert_eq!(by_offset, by_cursor);
+    // A name that matches more than SEARCH_CAP children: the first 1,000 found are
+    // ordered and paged, and the answer says there are more.
+    let found = w
+        .caseworker
+        .post("/children/search", json!({"q": "maria", "limit": 10}))
+        .await;
+    assert_eq!(found.body["total"], 1000, "{}", found.body);
+    assert_eq!(found.body["total_exact"], false);
+    let paged = walk(
+        "/children/search".into(),
+        Some(json!({"q": "maria", "limit": 300})),
+    )
+    .await;
+    assert_eq!(paged.len(), 1000);
+    // Two words are intersected: only the Marias with that family name (or a
+    // spelling of it: "lorpd" also finds "lorbd") are left.
+    let few = w
+        .caseworker
+        .post(
+            "/children/search",
+            json!({"q": format!("maria {}", family(777))}),
+        )
+        .await;
+    let total = few.body["total"].as_i64().unwrap();
+    assert!((1..10).contains(&total), "{}", few.body);
+    assert_eq!(few.body["total_exact"], true);
+    assert!(few.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["wristband"] == "PG777"));
+    // A cursor must be a record of this very list: not an unknown id, not another
+    // agency's child (no probing where a hidden record would sort), not a record the
+    // filter leaves out.
+    let other = world(&server, "Agency Elsewhere", "pe").await;
+    let in_list = &by_cursor[10].1;
+    for (path, why) in [
+        (
+            format!("/children?after={}", uuid::Uuid::new_v4()),
+            "unknown",
+        ),
+        (format!("/children?after={}", other.child_a), "other agency"),
+        (
+            format!("/children?status=missing&after={in_list}"),
+            "filtered out",
+        ),
+        (format!("/children?after=not-an-id"), "malformed"),
+    ] {
+        let r = w.caseworker.get(&path).await;
+        assert!(
+            r.status == StatusCode::UNPROCESSABLE_ENTITY || r.status == StatusCode::BAD_REQUEST,
+            "{why}: {} {}",
+            r.status,
+            r.body
+        );
+        assert!(r.body.to_string().contains("after"), "{why}: {}", r.body);
+    }
+}
+on_both!(keyset_pages, keyset_pages_and_capped_search);
+
 /// Garbage and slow clients: deeply nested JSON is a 4xx, not a crash; hundreds of
 /// clients that open a connection and dribble half a request do not keep others out.
 #[tokio::test]

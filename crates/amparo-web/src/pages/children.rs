@@ -36,7 +36,7 @@ async fn search_results(
     page: &Page,
     q: &str,
     status: &str,
-) -> Result<(Vec<Item>, i64), ApiError> {
+) -> Result<(Vec<Item>, i64, bool), ApiError> {
     let mut lq = scoped(page, Kind::Child);
     lq.limit = 100;
     if !q.trim().is_empty() {
@@ -48,7 +48,7 @@ async fn search_results(
     if view::STATUSES.contains(&status) {
         lq.status = Some(status.to_string());
     }
-    let (rows, total) = fetch(state, page, &lq).await?;
+    let (rows, listed) = super::dashboard::fetch_counted(state, page, &lq).await?;
     let t = &page.c.t;
     let today = chrono::Utc::now().date_naive();
     Ok((
@@ -70,7 +70,8 @@ async fn search_results(
                 }
             })
             .collect(),
-        total,
+        listed.total,
+        listed.total_exact,
     ))
 }
 
@@ -85,11 +86,13 @@ pub async fn search_page(
 
 async fn show_search(state: &AppState, page: Page, q: String, status: String) -> Response {
     match search_results(state, &page, &q, &status).await {
-        Ok((results, total)) => {
-            let count_label = page
-                .c
-                .t
-                .with("search-results", &[("count", total.to_string())]);
+        Ok((results, total, exact)) => {
+            let key = if exact {
+                "search-results"
+            } else {
+                "search-results-more"
+            };
+            let count_label = page.c.t.with(key, &[("count", total.to_string())]);
             render(&SearchPage {
                 c: page.c,
                 q,

@@ -69,6 +69,7 @@ pub(crate) fn scoped(page: &Page, kind: Kind) -> ListQuery {
         recent_first: false,
         limit: 50,
         offset: 0,
+        after: None,
     }
 }
 
@@ -78,15 +79,24 @@ pub(crate) async fn fetch(
     page: &Page,
     q: &ListQuery,
 ) -> Result<(Vec<(StoredRecord, Redacted)>, i64), ApiError> {
-    let result = state.store.list(q).await?;
-    let visible: Vec<StoredRecord> = result
-        .items
+    let (rows, listed) = fetch_counted(state, page, q).await?;
+    Ok((rows, listed.total))
+}
+
+/// As `fetch`, with the store's page (whether its total is exact, the next cursor).
+pub(crate) async fn fetch_counted(
+    state: &AppState,
+    page: &Page,
+    q: &ListQuery,
+) -> Result<(Vec<(StoredRecord, Redacted)>, amparo_store::Page), ApiError> {
+    let mut result = state.store.list(q).await?;
+    let visible: Vec<StoredRecord> = std::mem::take(&mut result.items)
         .into_iter()
         .filter(|rec| can_see(&page.auth.viewer, &rec.scope(), &rec.data))
         .collect();
     let refs: Vec<&StoredRecord> = visible.iter().collect();
     let shown = crate::records::reveal(state, &page.auth, &refs, "shown in a page").await?;
-    Ok((visible.into_iter().zip(shown).collect(), result.total))
+    Ok((visible.into_iter().zip(shown).collect(), result))
 }
 
 const AGE_BANDS: [(u32, u32, &str); 5] = [
