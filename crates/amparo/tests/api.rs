@@ -993,7 +993,7 @@ async fn keyset_pages_and_capped_search(db: Db) {
             format!("/children?status=missing&after={in_list}"),
             "filtered out",
         ),
-        (format!("/children?after=not-an-id"), "malformed"),
+        ("/children?after=not-an-id".to_string(), "malformed"),
     ] {
         let r = w.caseworker.get(&path).await;
         assert!(
