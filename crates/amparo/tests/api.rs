@@ -978,6 +978,15 @@ async fn keyset_pages_and_capped_search(db: Db) {
         .unwrap()
         .iter()
         .any(|c| c["wristband"] == "PG777"));
+    // Two words that are both common (every Maria's family name starts "lo"): their
+    // sets are intersected in the index, with the same cap.
+    let both = w
+        .caseworker
+        .post("/children/search", json!({"q": "maria lo", "limit": 5}))
+        .await;
+    assert_eq!(both.body["total"], 1000, "{}", both.body);
+    assert_eq!(both.body["total_exact"], false);
+    assert_eq!(both.body["items"].as_array().unwrap().len(), 5);
     // A cursor must be a record of this very list: not an unknown id, not another
     // agency's child (no probing where a hidden record would sort), not a record the
     // filter leaves out.
