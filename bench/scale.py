@@ -39,13 +39,18 @@ def main():
     ap.add_argument("--children", type=int, default=1_000_000)
     ap.add_argument("--batch", type=int, default=50_000)
     ap.add_argument("--runs", type=int, default=200)
+    ap.add_argument("--database-url", help="PostgreSQL instead of the embedded SQLite (an empty database; "
+                                           "with --data-dir, a later run reuses it)")
     ap.add_argument("--data-dir", help="keep the seeded database here; a later run on the same directory "
                                        "skips seeding and measures a server that has only served")
     a = ap.parse_args()
     data = a.data_dir or tempfile.mkdtemp(prefix="amparo-scale-")
     os.makedirs(data, exist_ok=True)
-    reuse = os.path.exists(os.path.join(data, "amparo.db"))
-    proc = subprocess.Popen([a.binary, "--data-dir", data, "demo", "--listen", "127.0.0.1:0"],
+    # A finished seeding leaves this mark; a later run on the same place measures again.
+    marker = os.path.join(data, "seeded")
+    reuse = os.path.exists(marker)
+    glob = ["--data-dir", data] + (["--database-url", a.database_url] if a.database_url else [])
+    proc = subprocess.Popen([a.binary] + glob + ["demo", "--listen", "127.0.0.1:0"],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     base = None
     for line in proc.stdout:
@@ -55,7 +60,7 @@ def main():
             break
     threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
     try:
-        token = subprocess.run([a.binary, "--data-dir", data, "token", "create", "--username", "caseworker"],
+        token = subprocess.run([a.binary] + glob + ["token", "create", "--username", "caseworker"],
                                capture_output=True, text=True, check=True).stdout.split()[0]
 
         def call(method, path, body=None, ctype="application/json", cookie=None, timeout=3600):
@@ -95,6 +100,8 @@ def main():
             done += n
             print(f"  {done:>9} children, batch {time.time() - t0:.1f} s ({status})", flush=True)
         seeded = time.time() - started
+        if not reuse:
+            open(marker, "w").write(f"{a.children}\n")
         status, body, headers = call("POST", "/api/v1/session",
                                      {"username": "caseworker", "password": "demo-caseworker-2026"}, cookie="")
         cookie = headers["Set-Cookie"].split(";")[0]
@@ -163,7 +170,11 @@ def main():
         status_text = open(f"/proc/{proc.pid}/status").read()
         rss = int(re.search(r"VmRSS:\s+(\d+)", status_text).group(1)) / 1024
         hwm = int(re.search(r"VmHWM:\s+(\d+)", status_text).group(1)) / 1024
-        size = os.path.getsize(os.path.join(data, "amparo.db")) / 2**20
+        if a.database_url:
+            size = int(subprocess.run(["psql", a.database_url, "-Atc", "SELECT pg_database_size(current_database())"],
+                                      capture_output=True, text=True, check=True).stdout) / 2**20
+        else:
+            size = os.path.getsize(os.path.join(data, "amparo.db")) / 2**20
         if reuse:
             print(f"\nchildren: {total} (database reused); database {size:.0f} MiB")
         else:
