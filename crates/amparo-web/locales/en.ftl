@@ -250,6 +250,7 @@ tasks-who = Who (username)
 tasks-due = Due
 nav-tasks = Tasks
 dup-title = Possible duplicates
+dup-group = Possible person { $n } · { $size } records
 dup-explain = Pairs of records that may be the same child, with the reasons: each field's level (0 is the same) and its weight. Merging keeps both records and their histories and can be undone.
 dup-none = No likely duplicates.
 dup-keep = Keep

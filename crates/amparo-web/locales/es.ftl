@@ -250,6 +250,7 @@ tasks-who = Quién (usuario)
 tasks-due = Para cuándo
 nav-tasks = Tareas
 dup-title = Posibles duplicados
+dup-group = Posible persona { $n } · { $size } registros
 dup-explain = Pares de expedientes que pueden ser del mismo niño o niña, con las razones: el nivel de cada campo (0 es igual) y su peso. Fusionar conserva ambos expedientes y sus historiales, y se puede deshacer.
 dup-none = No hay duplicados probables.
 dup-keep = Conservar

@@ -7,7 +7,7 @@ use crate::records::{actor, ctx, require, visible};
 use crate::state::AppState;
 use amparo_domain::policy::{can_see, Capability, Sensitivity};
 use amparo_domain::records::{Child, ChildStatus, Kind, Record};
-use amparo_match::link::{explain, link, Person};
+use amparo_match::link::{dedupe, explain, Person};
 use amparo_store::StoredRecord;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
@@ -24,7 +24,9 @@ fn person_of(rec: &StoredRecord) -> Option<Person> {
     Some(amparo_io::person_of(&rec.id.to_string(), &child))
 }
 
-/// Candidate pairs among the children the viewer may see, best first.
+/// Candidate pairs among the children the viewer may see, grouped by the person they
+/// seem to be (`link::dedupe`: one strong link cannot chain two people together), the
+/// group with the strongest pair first, and best first within a group.
 pub(crate) async fn find(
     state: &AppState,
     auth: &Auth,
@@ -49,7 +51,7 @@ pub(crate) async fn find(
         children.iter().map(|c| (c.id.to_string(), c)).collect();
     // Linkage is CPU work: off the async threads.
     let (people, result) = tokio::task::spawn_blocking(move || {
-        let result = link(&people, None, 0.5);
+        let result = dedupe(&people, 0.5);
         (people, result)
     })
     .await
@@ -72,21 +74,56 @@ pub(crate) async fn find(
         .zip(revealed)
         .map(|(r, v)| (r.id.to_string(), v.value().clone()))
         .collect();
+    // Every pair inside a group is returned, so a record's group is the smallest
+    // record index it is paired with (union-find over the pairs).
+    let mut root: Vec<usize> = (0..people.len()).collect();
+    fn find_root(root: &mut [usize], mut x: usize) -> usize {
+        while root[x] != x {
+            root[x] = root[root[x]];
+            x = root[x];
+        }
+        x
+    }
+    for p in &result.pairs {
+        let (ra, rb) = (find_root(&mut root, p.a), find_root(&mut root, p.b));
+        root[ra.max(rb)] = ra.min(rb);
+    }
+    // Per group: its strongest pair and its records.
+    let mut groups: HashMap<usize, (f64, std::collections::BTreeSet<usize>)> = HashMap::new();
+    for p in &result.pairs {
+        let g = find_root(&mut root, p.a);
+        let e = groups.entry(g).or_default();
+        e.0 = e.0.max(p.probability);
+        e.1.extend([p.a, p.b]);
+    }
+    // Groups numbered from 1, strongest pair first.
+    let mut order: Vec<(usize, f64)> = groups.iter().map(|(g, (best, _))| (*g, *best)).collect();
+    order.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
+    let number: HashMap<usize, usize> = order
+        .iter()
+        .enumerate()
+        .map(|(i, (g, _))| (*g, i + 1))
+        .collect();
     let mut items = Vec::new();
     for p in &result.pairs {
         let (a, b) = (&people[p.a], &people[p.b]);
         let e = explain(&result.model, a, b);
         let show = |id: &str| shown.get(id).cloned().unwrap_or(Value::Null);
+        let g = find_root(&mut root, p.a);
+        let size = groups.get(&g).map_or(2, |x| x.1.len());
         items.push(json!({
             "a": show(&a.id), "b": show(&b.id), "probability": p.probability,
+            "group": number.get(&g).copied().unwrap_or(0), "group_size": size,
             "explanation": e.levels.iter().map(|(f, l, w)| json!({"field": f, "level": l, "weight": w})).collect::<Vec<_>>(),
         }));
     }
     items.sort_by(|x, y| {
-        y["probability"]
-            .as_f64()
-            .partial_cmp(&x["probability"].as_f64())
-            .unwrap_or(std::cmp::Ordering::Equal)
+        x["group"].as_u64().cmp(&y["group"].as_u64()).then(
+            y["probability"]
+                .as_f64()
+                .partial_cmp(&x["probability"].as_f64())
+                .unwrap_or(std::cmp::Ordering::Equal),
+        )
     });
     Ok((items, children))
 }

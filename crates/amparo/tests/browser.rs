@@ -378,6 +378,10 @@ async fn two_sessions_mark_one_roll_call_live() {
         ids.contains(&Some(first_child.as_str())) && ids.contains(&Some(twin_id.as_str()))
     });
     assert!(pair.is_some(), "the twin record is suggested: {found}");
+    // Suggestions come grouped by the person they seem to be.
+    let pair = pair.unwrap();
+    assert!(pair["group"].as_u64().unwrap() >= 1, "{pair}");
+    assert!(pair["group_size"].as_u64().unwrap() >= 2, "{pair}");
     // Showing a child as a suggested duplicate is a read of its identity: audited.
     let (_, inv_token) = server.cli(&["token", "create", "--username", "investigator"], None);
     let inv = Api::bearer(&base, inv_token.lines().next().unwrap().trim());
@@ -389,6 +393,11 @@ async fn two_sessions_mark_one_roll_call_live() {
     assert!(trail.contains("suggested as a duplicate"), "{trail}");
     a.goto(&format!("{base}/duplicates")).await;
     a.wait_for(".dup-pair").await;
+    let heading = a.text(".dup-group").await;
+    assert!(
+        heading.contains("records") || heading.contains("registros"),
+        "{heading}"
+    );
     a.script(&format!(
         "document.querySelector('input[name=duplicate][value=\"{twin_id}\"]').form.submit()"
     ))

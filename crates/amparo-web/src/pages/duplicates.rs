@@ -17,6 +17,8 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 pub struct PairView {
+    /// "Possible person 2 · 3 records", on the first pair of each group.
+    pub group: String,
     pub probability: String,
     pub a_id: String,
     pub a_label: String,
@@ -57,9 +59,25 @@ async fn show(state: &AppState, page: Page, notice: String, error: String) -> Re
         ]
         .join(" · ")
     };
+    let mut last_group = None;
     let pairs = items
         .iter()
         .map(|p| PairView {
+            group: {
+                let g = p["group"].as_u64();
+                if g == last_group {
+                    String::new()
+                } else {
+                    last_group = g;
+                    t.with(
+                        "dup-group",
+                        &[
+                            ("n", g.unwrap_or(0).to_string()),
+                            ("size", p["group_size"].as_u64().unwrap_or(2).to_string()),
+                        ],
+                    )
+                }
+            },
             probability: format!("{:.0}%", p["probability"].as_f64().unwrap_or(0.0) * 100.0),
             a_id: s(&p["a"], "id").to_string(),
             a_label: title(&p["a"]),
