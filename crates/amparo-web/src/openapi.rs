@@ -407,7 +407,7 @@ fn action_paths(paths: &mut serde_json::Map<String, Value>) {
         json!({"get": action("My open tasks, overdue first", Value::Null, &["401"])}),
     );
     paths.insert("/api/v1/sites/{id}/welfare".into(), json!({"get": with_id(action("A site's welfare checks at a glance (how often officials were kept out)", Value::Null, &["401","404"]))}));
-    let mut dup = action("Suspected duplicate children (of an operation), best first, each with the per-field levels and weights", Value::Null, &["400","401","403"]);
+    let mut dup = action("Suspected duplicate children (of an operation), grouped by the person they seem to be (group, group_size; strongest group first), best first within a group, each with the per-field levels and weights", Value::Null, &["400","401","403"]);
     dup["parameters"] = json!([{"name":"operation","in":"query","schema":uuid()}]);
     paths.insert("/api/v1/duplicates".into(), json!({"get": dup}));
     paths.insert("/api/v1/duplicates/merge".into(), json!({"post": action("Merge a duplicate into the record to keep (both histories kept; undo with unmerge)",
