@@ -462,7 +462,7 @@ pub fn document() -> Value {
             {"name": "status", "in": "query", "schema": s("string")},
             {"name": "child", "in": "query", "schema": uuid()},
             {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 500}},
-            {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+            {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 4611686018427387903i64}},
             {"name": "after", "in": "query", "description": "the `next` of the previous page (keyset paging: use it instead of a large offset)", "schema": uuid()}
         ]);
         let page_of = |r: &Value| {
@@ -490,7 +490,7 @@ pub fn document() -> Value {
         );
         let mut collection = json!({
             "get": {"summary": format!("List {c}"), "tags": [c], "parameters": list_params,
-                    "responses": errors(list_ok, &["400", "401", "403"])}
+                    "responses": errors(list_ok, &["400", "401", "403", "422"])}
         });
         if writable {
             collection["post"] = json!({"summary": format!("Create a {}", kind.as_str()), "tags": [c],
@@ -498,13 +498,14 @@ pub fn document() -> Value {
                      "responses": errors(created, &["400", "401", "403", "409", "413", "422"])});
         }
         paths.insert(format!("/api/v1/{c}"), collection);
+        let nullable_uuid = json!({"type": ["string", "null"], "format": "uuid"});
         let mut found = serde_json::Map::new();
         found.insert("200".into(), ok(page_of(&r)));
         paths.insert(format!("/api/v1/{c}/search"), json!({
             "post": {"summary": format!("Search {c} by any name variant, case number or wristband (names stay out of URLs)"), "tags": [c],
                      "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {
-                         "q": s("string"), "operation": uuid(), "status": s("string"), "child": uuid(),
-                         "limit": {"type": "integer", "minimum": 0, "maximum": 500}, "offset": {"type": "integer", "minimum": 0}, "after": uuid()}}}}},
+                         "q": {"type": ["string", "null"]}, "operation": nullable_uuid, "status": {"type": ["string", "null"]}, "child": nullable_uuid,
+                         "limit": {"type": ["integer", "null"], "minimum": 0, "maximum": 500}, "offset": {"type": ["integer", "null"], "minimum": 0, "maximum": 4611686018427387903i64}, "after": nullable_uuid}, "additionalProperties": false}}}},
                      "responses": errors(found, &["400", "401", "403", "422"])}
         }));
         let mut read_ok = serde_json::Map::new();
@@ -517,7 +518,7 @@ pub fn document() -> Value {
         });
         if writable {
             item["patch"] = json!({"summary": format!("Change a {} (JSON merge patch; If-Match required)", kind.as_str()), "tags": [c],
-                      "parameters": [id_param.clone(), {"name": "If-Match", "in": "header", "required": true, "schema": s("string")}],
+                      "parameters": [id_param.clone(), {"name": "If-Match", "in": "header", "required": true, "description": "the ETag of the version you read, e.g. \"3\"", "schema": {"type": "string", "pattern": "^(W/)?\"?[0-9]{1,18}\"?$"}}],
                       "requestBody": {"required": true, "content": {"application/merge-patch+json": {"schema": input}}},
                       "responses": errors(patched, &["400", "401", "403", "404", "409", "412", "413", "422", "428"])});
         }

@@ -382,7 +382,6 @@ fn list_params(
 fn uuid_param(p: &HashMap<String, String>, name: &str) -> ApiResult<Option<Uuid>> {
     match p.get(name) {
         None => Ok(None),
-        Some(s) if s.is_empty() => Ok(None),
         Some(s) => Uuid::parse_str(s).map(Some).map_err(|_| {
             ApiError::bad_request(format!(
                 "{name} '{s}' is not an id: use the id of a record (a UUID)"
@@ -415,13 +414,32 @@ pub(crate) struct ListParams {
     pub child: Option<Uuid>,
     #[serde(default)]
     pub q: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole_number")]
     pub limit: Option<i64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole_number")]
     pub offset: Option<i64>,
     /// Keyset paging: the `next` of the previous page.
     #[serde(default)]
     pub after: Option<Uuid>,
+}
+
+/// A whole number, also when a client's JSON writes it as 50.0 (JSON does not tell
+/// integers from other numbers, and some languages always write a decimal point).
+fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    let v: Option<Value> = serde::Deserialize::deserialize(d)?;
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                    .map(|f| f as i64)
+            })
+            .map(Some)
+            .ok_or_else(|| serde::de::Error::custom("must be a whole number")),
+        Some(_) => Err(serde::de::Error::custom("must be a whole number")),
+    }
 }
 
 /// One page of a list, as the API answers it.
@@ -474,11 +492,14 @@ pub async fn search<T: Record>(
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
     let params: ListParams = typed(json_value(body)?)?;
-    for (name, v) in [("limit", params.limit), ("offset", params.offset)] {
-        if v.is_some_and(|n| n < 0 || (name == "limit" && n > MAX_PAGE)) {
+    for (name, v, max) in [
+        ("limit", params.limit, MAX_PAGE),
+        ("offset", params.offset, i64::MAX / 2),
+    ] {
+        if v.is_some_and(|n| !(0..=max).contains(&n)) {
             return Err(ApiError::invalid(Invalid::one(
                 name,
-                format!("must be from 0 to {MAX_PAGE}"),
+                format!("must be from 0 to {max}"),
             )));
         }
     }

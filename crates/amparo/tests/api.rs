@@ -949,11 +949,24 @@ async fn keyset_pages_and_capped_search(db: Db) {
     assert_eq!(by_offset, by_cursor);
     // A name that matches more than SEARCH_CAP children: the first 1,000 found are
     // ordered and paged, and the answer says there are more.
+    // 10.0 is the whole number 10 (JSON does not tell them apart); 10.5 is not.
     let found = w
         .caseworker
-        .post("/children/search", json!({"q": "maria", "limit": 10}))
+        .post("/children/search", json!({"q": "maria", "limit": 10.0}))
         .await;
     assert_eq!(found.body["total"], 1000, "{}", found.body);
+    assert_eq!(found.body["items"].as_array().unwrap().len(), 10);
+    let half = w
+        .caseworker
+        .post("/children/search", json!({"q": "maria", "limit": 10.5}))
+        .await;
+    assert_eq!(half.status.as_u16(), 422, "{}", half.body);
+    assert_eq!(half.body["errors"][0]["field"], "limit", "{}", half.body);
+    // An empty id is not an id.
+    assert_eq!(
+        w.caseworker.get("/children?operation=").await.status,
+        StatusCode::BAD_REQUEST
+    );
     assert_eq!(found.body["total_exact"], false);
     let paged = walk(
         "/children/search".into(),
