@@ -204,6 +204,9 @@ pub async fn import_children(
         // and nothing of this one is kept.
         tx.remember_keys(&owner, &keyed).await?;
         tx.commit().await?;
+        if imported.len() >= BULK_ROWS {
+            store.refresh_statistics().await?;
+        }
         progress(total, total);
     }
     let rejected_csv = (req.mode == Mode::GoodRows && !checked.bad_rows.is_empty())
@@ -227,6 +230,9 @@ pub async fn import_children(
         rejected_csv,
     })
 }
+
+/// An import at least this large refreshes the database's statistics afterwards.
+const BULK_ROWS: usize = 500;
 
 /// New rows against the children already in the operation, with amparo-match.
 async fn suspected_duplicates(

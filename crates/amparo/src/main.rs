@@ -15,6 +15,12 @@ use std::process::ExitCode;
 use tokio::net::TcpListener;
 use uuid::Uuid;
 
+/// mimalloc hands freed memory back to the system; with the default allocator the
+/// server kept the peak of its largest import (1.6 GiB after bringing in 200,000
+/// children) for as long as it ran.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "amparo",
