@@ -533,6 +533,16 @@ pub(crate) async fn list_core(
         .await?;
     }
     let status = p.status.filter(|s| !s.is_empty());
+    // Statuses are lower-case words: anything else matches nothing and is refused,
+    // before it reaches the database (PostgreSQL refuses a NUL byte with an error).
+    if let Some(s) = &status {
+        if s.len() > 40 || !s.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+            return Err(ApiError::bad_request(format!(
+                "status '{}' is not a status: use a word such as open, in_care or closed",
+                s.escape_debug()
+            )));
+        }
+    }
     if let (Kind::Child, Some(s)) = (kind, &status) {
         if amparo_domain::records::ChildStatus::parse(s).is_none() {
             return Err(ApiError::bad_request(format!(
