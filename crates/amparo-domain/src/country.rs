@@ -10,6 +10,10 @@ const CODES: &str = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE
 pub struct Country(String);
 
 impl Country {
+    /// Every code amparo accepts, upper case (for the API document).
+    pub fn codes() -> impl Iterator<Item = &'static str> {
+        CODES.split(' ')
+    }
     pub fn parse(raw: &str) -> Result<Self, String> {
         let code = raw.trim().to_ascii_uppercase();
         if code.len() == 2 && CODES.split(' ').any(|c| c == code) {

@@ -11,6 +11,21 @@ fn opt_str() -> Value {
 fn uuid() -> Value {
     json!({"type": "string", "format": "uuid"})
 }
+/// Text the domain trims and requires (`Text`: 1-500 characters, not blank, no control
+/// characters).
+fn text() -> Value {
+    json!({"type": "string", "minLength": 1, "maxLength": 500,
+           "pattern": "^[^\\u0000-\\u001f\\u007f]*[^\\s\\u0000-\\u001f\\u007f][^\\u0000-\\u001f\\u007f]*$"})
+}
+/// An ISO 3166-1 alpha-2 code.
+fn country() -> Value {
+    let codes: Vec<&str> = amparo_domain::country::Country::codes().collect();
+    json!({"type": "string", "enum": codes})
+}
+/// An ISO 639 code, two or three lower-case letters.
+fn lang() -> Value {
+    json!({"type": "string", "pattern": "^[a-z]{2,3}$"})
+}
 fn en(values: &[&str]) -> Value {
     json!({"type": "string", "enum": values})
 }
@@ -23,7 +38,7 @@ fn name_schema() -> Value {
         "given": s("string"), "family": s("string"),
         "kind": en(&["as_given", "legal", "alias"]),
         "script": en(&["latin", "hebrew", "other"]),
-        "language": s("string")}})
+        "language": lang()}})
 }
 
 fn birth_schema() -> Value {
@@ -38,7 +53,7 @@ fn birth_schema() -> Value {
 fn kind_fields(kind: Kind) -> (Value, Vec<&'static str>) {
     match kind {
         Kind::Operation => (
-            json!({"name": s("string"), "country": s("string"),
+            json!({"name": s("string"), "country": country(),
                    "start_date": {"type":"string","format":"date"},
                    "lead_agency": s("string"), "description": s("string")}),
             vec!["name", "country", "start_date", "lead_agency"],
@@ -46,7 +61,7 @@ fn kind_fields(kind: Kind) -> (Value, Vec<&'static str>) {
         Kind::Child => (
             json!({"operation_id": uuid(), "names": arr(name_schema()),
                    "sex": en(&["female", "male", "unknown"]), "birth": birth_schema(),
-                   "languages": arr(s("string")), "nationalities": arr(s("string")),
+                   "languages": arr(lang()), "nationalities": arr(country()),
                    "wristband": s("string"),
                    "status": en(&["intake","in_care","missing","hospitalised","transferred","released","closed","merged"]),
                    "photo": s("string"), "protection_notes": s("string")}),
@@ -55,7 +70,7 @@ fn kind_fields(kind: Kind) -> (Value, Vec<&'static str>) {
         Kind::Person => (
             json!({"operation_id": uuid(), "names": arr(name_schema()),
                    "sex": en(&["female", "male", "unknown"]), "birth": birth_schema(),
-                   "country_of_residence": s("string"), "nationalities": arr(s("string")),
+                   "country_of_residence": country(), "nationalities": arr(country()),
                    "notes": s("string")}),
             vec!["names"],
         ),
@@ -67,7 +82,7 @@ fn kind_fields(kind: Kind) -> (Value, Vec<&'static str>) {
         ),
         Kind::Household => (
             json!({"operation_id": uuid(), "label": s("string"), "members": arr(uuid()),
-                   "countries": arr(s("string")), "address": s("string")}),
+                   "countries": arr(country()), "address": s("string")}),
             vec![],
         ),
         Kind::Facility => (
@@ -83,9 +98,9 @@ fn kind_fields(kind: Kind) -> (Value, Vec<&'static str>) {
                    "to": {"type":"string","format":"date-time"},
                    "legal_basis": {"type":"object","required":["kind","issuing_authority","reference","date"],
                        "properties": {"kind": en(&["protective_order","court_order","emergency_measure","consent","other"]),
-                       "issuing_authority": s("string"), "reference": s("string"),
+                       "issuing_authority": text(), "reference": text(),
                        "date": {"type":"string","format":"date"}}},
-                   "authorised_by": s("string"), "reason": s("string")}),
+                   "authorised_by": text(), "reason": s("string")}),
             vec![
                 "child_id",
                 "facility_id",
@@ -106,7 +121,7 @@ fn kind_fields(kind: Kind) -> (Value, Vec<&'static str>) {
                    "kind": en(&["attempted_abduction","abduction","break_in","threat","assault","absconding","self_harm","media_intrusion","other"]),
                    "occurred_at": {"type":"string","format":"date-time"}, "place": s("string"),
                    "description": s("string"), "children": arr(uuid()), "persons": arr(uuid()),
-                   "adults_described": arr(s("string")), "staff_present": arr(s("string")),
+                   "adults_described": arr(text()), "staff_present": arr(text()),
                    "police_report": s("string"), "actions_taken": s("string"),
                    "severity": en(&["low","medium","high","critical"])}),
             vec!["kind", "occurred_at", "description"],
@@ -131,7 +146,7 @@ fn kind_fields(kind: Kind) -> (Value, Vec<&'static str>) {
             json!({"person_id": uuid(), "children": arr(uuid()), "operation_id": uuid(),
                    "authority": {"type":"object","required":["kind","issuing_authority","reference","date"],"properties":{
                        "kind": en(&["protective_order","court_order","emergency_measure","consent","other"]),
-                       "issuing_authority": s("string"), "reference": s("string"),
+                       "issuing_authority": text(), "reference": text(),
                        "date": {"type":"string","format":"date"}, "expires": {"type":"string","format":"date"}}},
                    "barred": arr(en(&["contact","visits","location_information"])), "notes": s("string")}),
             vec!["person_id", "authority", "barred"],
@@ -150,7 +165,7 @@ fn kind_fields(kind: Kind) -> (Value, Vec<&'static str>) {
         Kind::WelfareCheck => (
             json!({"child_id": uuid(), "household_id": uuid(), "site_id": uuid(),
                    "planned_for": {"type":"string","format":"date"}, "done_at": {"type":"string","format":"date-time"},
-                   "visitors": arr(s("string")),
+                   "visitors": arr(text()),
                    "outcome": en(&["seen_safe","concerns","not_found","access_denied","obstructed"]),
                    "refused_by": s("string"), "notes": s("string"), "follow_up_task": uuid()}),
             vec![],
@@ -161,7 +176,7 @@ fn kind_fields(kind: Kind) -> (Value, Vec<&'static str>) {
                    "reported_at": {"type":"string","format":"date-time"}, "place": s("string"),
                    "status": en(&["reported","under_investigation","referred_to_prosecutor","charged","substantiated","unsubstantiated","closed"]),
                    "prosecutor_reference": s("string"),
-                   "other_jurisdictions": arr(json!({"type":"object","properties":{"country":s("string"),"agency":s("string"),"reference":s("string")}})),
+                   "other_jurisdictions": arr(json!({"type":"object","properties":{"country":country(),"agency":s("string"),"reference":s("string")}})),
                    "summary": s("string")}),
             vec!["kind", "victims", "reported_by", "reported_at", "summary"],
         ),
@@ -173,7 +188,7 @@ fn kind_fields(kind: Kind) -> (Value, Vec<&'static str>) {
         ),
         Kind::CarePlan => (
             json!({"child_id": uuid(), "religion": s("string"), "religious_practice": s("string"), "diet": s("string"),
-                   "languages": arr(s("string")), "interpreter_needed": s("boolean"), "education": s("string"),
+                   "languages": arr(lang()), "interpreter_needed": s("boolean"), "education": s("string"),
                    "health_notes": s("string"), "contact_arrangements": s("string"),
                    "placement_goal": en(&["return_to_family","kinship_care","foster_care","residential_care","independent_living","adoption","undecided"])}),
             vec!["child_id"],
@@ -181,7 +196,7 @@ fn kind_fields(kind: Kind) -> (Value, Vec<&'static str>) {
         Kind::Release => (
             json!({"child_id": uuid(), "to_person": uuid(), "relationship_verification": s("string"),
                    "child_views": s("string"), "receiving_household": uuid(),
-                   "legal_basis": {"type":"object","properties":{"kind": s("string"), "issuing_authority": s("string"), "reference": s("string"), "date": {"type":"string","format":"date"}}}}),
+                   "legal_basis": {"type":"object","properties":{"kind": s("string"), "issuing_authority": text(), "reference": text(), "date": {"type":"string","format":"date"}}}}),
             vec![
                 "child_id",
                 "to_person",
@@ -195,7 +210,7 @@ fn kind_fields(kind: Kind) -> (Value, Vec<&'static str>) {
                    "sought_birth": birth_schema(), "last_seen_place": s("string"), "last_seen_on": {"type":"string","format":"date"},
                    "parents": arr(s("string")), "distinguishing_details": s("string"), "requester_name": name_schema(),
                    "requester_agency": s("string"), "relationship_claimed": s("string"), "contact": s("string"),
-                   "contact_name": name_schema(), "requester_country": s("string"), "consent_to_share": s("boolean")}),
+                   "contact_name": name_schema(), "requester_country": country(), "consent_to_share": s("boolean")}),
             vec![
                 "sought_names",
                 "requester_name",
@@ -258,7 +273,7 @@ fn action_paths(paths: &mut serde_json::Map<String, Value>) {
     };
     let legal = json!({"type":"object","required":["kind","issuing_authority","reference","date"],"properties":{
         "kind": en(&["protective_order","court_order","emergency_measure","consent","other"]),
-        "issuing_authority": s("string"), "reference": s("string"), "date": {"type":"string","format":"date"}}});
+        "issuing_authority": text(), "reference": text(), "date": {"type":"string","format":"date"}}});
     let mut intake = action("Register a child from intake-form text (age or date as typed); idempotent with an Idempotency-Key header",
         json!({"type": "object", "required": ["operation_id"], "properties": {
             "operation_id": uuid(), "wristband": s("string"), "given": s("string"), "family": s("string"),
@@ -289,7 +304,7 @@ fn action_paths(paths: &mut serde_json::Map<String, Value>) {
         "get": action("Partner agencies of the caller's agency, with their public keys", Value::Null, &["401", "403"]),
         "post": action("Register a partner agency (user.admin) with the keys it printed with `amparo partner key`",
             json!({"type":"object","required":["name","country","signing_key","age_recipient"],"properties":{
-                "name":s("string"),"country":s("string"),"signing_key":s("string"),"age_recipient":s("string")}}),
+                "name":s("string"),"country":country(),"signing_key":s("string"),"age_recipient":s("string")}}),
             &["400","401","403","409","422"]),
     }));
     paths.insert("/api/v1/tracing-requests/pfif".into(), json!({"get": {"summary": "The tracing requests the caller may see as PFIF 1.4 XML (who is sought only: never a match, a status or a location; requests in alert are left out)",
@@ -459,7 +474,7 @@ pub fn document() -> Value {
         let id_param = json!({"name": "id", "in": "path", "required": true, "schema": uuid()});
         let list_params = json!([
             {"name": "operation", "in": "query", "schema": uuid()},
-            {"name": "status", "in": "query", "schema": s("string")},
+            {"name": "status", "in": "query", "schema": {"type": "string", "pattern": "^[a-z_]{0,40}$"}},
             {"name": "child", "in": "query", "schema": uuid()},
             {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 500}},
             {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 4611686018427387903i64}},
@@ -504,7 +519,7 @@ pub fn document() -> Value {
         paths.insert(format!("/api/v1/{c}/search"), json!({
             "post": {"summary": format!("Search {c} by any name variant, case number or wristband (names stay out of URLs)"), "tags": [c],
                      "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {
-                         "q": {"type": ["string", "null"]}, "operation": nullable_uuid, "status": {"type": ["string", "null"]}, "child": nullable_uuid,
+                         "q": {"type": ["string", "null"]}, "operation": nullable_uuid, "status": {"type": ["string", "null"], "pattern": "^[a-z_]{0,40}$"}, "child": nullable_uuid,
                          "limit": {"type": ["integer", "null"], "minimum": 0, "maximum": 500}, "offset": {"type": ["integer", "null"], "minimum": 0, "maximum": 4611686018427387903i64}, "after": nullable_uuid}, "additionalProperties": false}}}},
                      "responses": errors(found, &["400", "401", "403", "422"])}
         }));
