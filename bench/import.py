@@ -5,7 +5,8 @@ second operation of the same data directory. Prints wall times.
 
     cargo build --release && python3 bench/import.py --rows 10000
 """
-import argparse, csv, io, json, os, re, subprocess, tempfile, threading, time, urllib.request
+import argparse, csv, io, json, os, subprocess, tempfile, time, urllib.request
+import demo_server
 
 GIVEN = ["Ana", "Luis", "Rut", "Moisés", "Jana", "Tomás", "Lea", "Abel", "Noa", "Iván", "Sara", "Elías", "Dina", "Saúl"]
 FAMILY = ["Prueba", "Ensayo", "Muestra", "Ficticio", "Inventado", "Ejemplar", "Modelo", "Simulado", "Ilustre"]
@@ -25,18 +26,9 @@ def main():
     ap.add_argument("--rows", type=int, default=10000)
     a = ap.parse_args()
     data = tempfile.mkdtemp(prefix="amparo-import-bench-")
-    proc = subprocess.Popen([a.binary, "--data-dir", data, "demo", "--listen", "127.0.0.1:0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    base = None
-    for line in proc.stdout:
-        m = re.search(r"listening on (http://\S+)", line)
-        if m:
-            base = m.group(1)
-            break
-    threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
+    proc, base = demo_server.start(a.binary, data)
     try:
-        token = subprocess.run([a.binary, "--data-dir", data, "token", "create", "--username", "caseworker"],
-                               capture_output=True, text=True, check=True).stdout.split()[0]
+        token = demo_server.token(a.binary, data)
         def call(method, path, body=None, ctype="application/json"):
             h = {"Authorization": "Bearer " + token}
             if body is not None:

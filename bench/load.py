@@ -13,7 +13,8 @@ transaction). The floor: SELECT data FROM records WHERE id = ? for the same ids,
 processes on SQLite (python sqlite3), pgbench on PostgreSQL with the same connection
 counts (at most 64: the server's default limit is 100 connections, amparo holds some).
 """
-import argparse, json, os, re, subprocess, sys, tempfile, threading, time, urllib.request, multiprocessing, random, sqlite3
+import argparse, json, os, re, subprocess, tempfile, time, urllib.request, multiprocessing, random, sqlite3
+import demo_server
 
 READ_LUA = """
 local ids = {}
@@ -38,20 +39,6 @@ request = function()
   return wrk.format("POST", "/api/v1/children", nil, body)
 end
 """
-
-
-def start(binary, data, url):
-    cmd = [binary, "--data-dir", data]
-    if url:
-        cmd += ["--database-url", url]
-    proc = subprocess.Popen(cmd + ["demo", "--listen", "127.0.0.1:0"], stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True)
-    for line in proc.stdout:
-        m = re.search(r"listening on (http://\S+)", line)
-        if m:
-            threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
-            return proc, m.group(1)
-    raise SystemExit("the server did not start")
 
 
 def wrk(base, script, clients, seconds):
@@ -125,11 +112,10 @@ def main():
             subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-qc",
                             f"CREATE DATABASE {db}"], check=True)
             url = f"{a.postgres}/{db}"
-        proc, base = start(a.binary, data, url)
+        proc, base = demo_server.start(a.binary, data, url)
         try:
-            global_args = ["--data-dir", data] + (["--database-url", url] if url else [])
-            token = subprocess.run([a.binary] + global_args + ["token", "create", "--username", "caseworker"],
-                                   capture_output=True, text=True, check=True).stdout.split()[0]
+            global_args = demo_server.args(data, url)
+            token = demo_server.token(a.binary, data, url)
 
             def call(method, path, body=None):
                 req = urllib.request.Request(base + path, method=method,

@@ -6,7 +6,8 @@ adds children through the intake API until there are N, then times each page.
 
 Prints p50/p95/max server round-trip in ms over loopback (includes HTTP overhead).
 """
-import argparse, json, os, re, subprocess, sys, tempfile, threading, time, urllib.request
+import argparse, json, tempfile, threading, time, urllib.request
+import demo_server
 
 def main():
     ap = argparse.ArgumentParser()
@@ -16,18 +17,9 @@ def main():
     ap.add_argument("--threads", type=int, default=8)
     a = ap.parse_args()
     data = tempfile.mkdtemp(prefix="amparo-bench-")
-    proc = subprocess.Popen([a.binary, "--data-dir", data, "demo", "--listen", "127.0.0.1:0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    base = None
-    for line in proc.stdout:
-        m = re.search(r"listening on (http://\S+)", line)
-        if m:
-            base = m.group(1)
-            break
-    threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
+    proc, base = demo_server.start(a.binary, data)
     try:
-        token = subprocess.run([a.binary, "--data-dir", data, "token", "create", "--username", "caseworker"],
-                               capture_output=True, text=True, check=True).stdout.split()[0]
+        token = demo_server.token(a.binary, data)
         def call(method, path, body=None, headers=None, cookie=None):
             h = {"Authorization": "Bearer " + token} if cookie is None else {"Cookie": cookie}
             h.update(headers or {})

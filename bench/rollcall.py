@@ -4,7 +4,8 @@ a mark takes to reach all of them; and 160 marks from 8 concurrent clients.
 
     cargo build --release && python3 bench/rollcall.py
 """
-import argparse, http.client, json, re, statistics, subprocess, tempfile, threading, time, urllib.parse, urllib.request
+import argparse, http.client, json, statistics, tempfile, threading, time, urllib.parse, urllib.request
+import demo_server
 
 def main():
     ap = argparse.ArgumentParser()
@@ -13,19 +14,10 @@ def main():
     ap.add_argument("--marks", type=int, default=30)
     a = ap.parse_args()
     data = tempfile.mkdtemp(prefix="amparo-rc-")
-    proc = subprocess.Popen([a.binary, "--data-dir", data, "demo", "--listen", "127.0.0.1:0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    base = None
-    for line in proc.stdout:
-        m = re.search(r"listening on (http://\S+)", line)
-        if m:
-            base = m.group(1)
-            break
-    threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
+    proc, base = demo_server.start(a.binary, data)
     host = urllib.parse.urlparse(base)
     try:
-        token = subprocess.run([a.binary, "--data-dir", data, "token", "create", "--username", "caseworker"],
-                               capture_output=True, text=True, check=True).stdout.split()[0]
+        token = demo_server.token(a.binary, data)
         def call(method, path, body=None):
             h = {"Authorization": "Bearer " + token, "Content-Type": "application/json"}
             req = urllib.request.Request(base + "/api/v1" + path, method=method, headers=h,

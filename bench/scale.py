@@ -9,7 +9,8 @@ Names are invented from syllables (as in bench/synthetic.py). Prints seeding tim
 rate, p50/p95/p99 per request type (server round trip over loopback), and resident
 memory (now and peak).
 """
-import argparse, json, os, random, re, subprocess, tempfile, threading, time, urllib.request
+import argparse, json, os, random, re, subprocess, tempfile, time, urllib.request
+import demo_server
 
 GIVEN = ["jacob", "hannah", "moshe", "sara", "rivka", "chaim", "leah", "dovid", "esther", "yosef", "miriam",
          "shmuel", "malka", "avraham", "devorah", "maria", "jose", "ana", "juan", "rosa", "luis", "carmen",
@@ -49,19 +50,9 @@ def main():
     # A finished seeding leaves this mark; a later run on the same place measures again.
     marker = os.path.join(data, "seeded")
     reuse = os.path.exists(marker)
-    glob = ["--data-dir", data] + (["--database-url", a.database_url] if a.database_url else [])
-    proc = subprocess.Popen([a.binary] + glob + ["demo", "--listen", "127.0.0.1:0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    base = None
-    for line in proc.stdout:
-        m = re.search(r"listening on (http://\S+)", line)
-        if m:
-            base = m.group(1)
-            break
-    threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
+    proc, base = demo_server.start(a.binary, data, a.database_url)
     try:
-        token = subprocess.run([a.binary] + glob + ["token", "create", "--username", "caseworker"],
-                               capture_output=True, text=True, check=True).stdout.split()[0]
+        token = demo_server.token(a.binary, data, a.database_url)
 
         def call(method, path, body=None, ctype="application/json", cookie=None, timeout=3600):
             h = {"Authorization": "Bearer " + token} if cookie is None else {"Cookie": cookie}
