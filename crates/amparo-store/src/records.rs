@@ -116,7 +116,7 @@ pub struct ListQuery {
 /// million-record agency costs more than the page, and "more than 10,000" says enough.
 pub const COUNT_CAP: i64 = 10_000;
 /// Testing one record for a word costs about what reading this many index entries
-/// does (see `Store::list`).
+/// does (see `Store::driving_word`).
 const PROBE_COST: i64 = 10;
 /// The words of a name search are counted up to this many matches to choose how to
 /// combine them.
@@ -650,6 +650,85 @@ impl Store {
             .collect()
     }
 
+    /// The word of a name search that should drive it, if one is rare next to the
+    /// others: it drives and each record it finds is tested for the other words
+    /// through its own search keys (index search_keys_record); otherwise (`None`) the
+    /// words' sets are intersected in the index. Measured on 1,000,000 children: a
+    /// probe costs about what reading 10 index entries does ("luis marinales": 217
+    /// probes 1.1 ms against intersecting 62,874 + 217 entries 44 ms). Each word is
+    /// counted up to WORD_COUNT_CAP to decide.
+    async fn driving_word(&self, filter: &Filter) -> Result<Option<usize>, StoreError> {
+        if filter.name_words.len() < 2 {
+            return Ok(None);
+        }
+        let mut sizes = Vec::new();
+        for w in &filter.name_words {
+            let mut b = Vec::new();
+            let set = numbered(&w.set, &w.set_values, &mut b);
+            let sql = format!(
+                "SELECT COUNT(*) AS n FROM (SELECT record_id FROM ({set}) w LIMIT {WORD_COUNT_CAP}) c"
+            );
+            let n: i64 = bind_all(&sql, &b)
+                .fetch_one(&self.pool)
+                .await?
+                .try_get("n")?;
+            sizes.push(n);
+        }
+        let total: i64 = sizes.iter().sum();
+        Ok(sizes
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, n)| **n)
+            .filter(|(_, n)| **n * PROBE_COST < total)
+            .map(|(i, _)| i))
+    }
+
+    /// The ids a name search chooses its page from: at most SEARCH_CAP, found in one
+    /// pass that stops as soon as it has them (the search index joined to the
+    /// records, every filter applied, so the cap never counts a record the viewer
+    /// may not see), and whether they are all the matches.
+    async fn search_candidates(&self, filter: &Filter) -> Result<(Vec<String>, bool), StoreError> {
+        let mut binds = filter.binds.clone();
+        let mut probes = String::new();
+        let set = match self.driving_word(filter).await? {
+            Some(driver) => {
+                let w = &filter.name_words[driver];
+                let set = numbered(&w.set, &w.set_values, &mut binds);
+                for (i, w) in filter.name_words.iter().enumerate() {
+                    if i != driver {
+                        probes.push_str(" AND ");
+                        probes.push_str(&numbered(&w.probe, &w.probe_values, &mut binds));
+                    }
+                }
+                set
+            }
+            None => filter.intersection(&mut binds),
+        };
+        // No DISTINCT in SQL: with it PostgreSQL sorted every match before the LIMIT
+        // (140 ms for "jacob" at a million; 27 ms streaming). A record can come twice
+        // (as typed and by a spelling), so twice the cap is read and the repeats
+        // dropped here; if that many rows came back there may be more, and the total
+        // is not exact.
+        let rows_cap = 2 * (SEARCH_CAP + 1);
+        let sql = format!(
+            "SELECT id FROM (SELECT record_id AS rid FROM ({set}) s0) s \
+             JOIN records ON records.id = s.rid WHERE {}{probes} LIMIT {rows_cap}",
+            filter.conditions,
+        );
+        let rows = bind_all(&sql, &binds).fetch_all(&self.pool).await?;
+        let mut seen = std::collections::HashSet::new();
+        let mut ids = Vec::new();
+        for r in &rows {
+            let id: String = r.try_get("id")?;
+            if seen.insert(id.clone()) {
+                ids.push(id);
+            }
+        }
+        let exact = ids.len() as i64 <= SEARCH_CAP && (rows.len() as i64) < rows_cap;
+        ids.truncate(SEARCH_CAP as usize);
+        Ok((ids, exact))
+    }
+
     pub async fn list(&self, q: &ListQuery) -> Result<Page, StoreError> {
         let empty = Page {
             items: vec![],
@@ -657,91 +736,20 @@ impl Store {
             total_exact: true,
             next: None,
         };
+        if q.after.is_some() && q.recent_first {
+            return Err(StoreError::Invalid(Invalid::one(
+                "after",
+                "only pages in case-number order",
+            )));
+        }
         let Some(filter) = where_clause(q, self.backend()) else {
             return Ok(empty);
         };
         let (where_sql, where_binds) = filter.full();
         // The records a page is chosen from: for a name search, at most SEARCH_CAP
-        // ids, found in one pass that stops as soon as it has them (the search index
-        // joined to the records, every filter applied, so the cap never counts a
-        // record the viewer may not see); otherwise the filter itself, counted up to
+        // ids (see `search_candidates`); otherwise the filter itself, counted up to
         // COUNT_CAP.
-        let (chosen, chosen_binds, total, total_exact) = if !filter.name_words.is_empty() {
-            // Several words: when one is rare next to the others, it drives and each
-            // record it finds is tested for the other words through its own search
-            // keys (index search_keys_record); otherwise the words' sets are
-            // intersected in the index. Measured on 1,000,000 children: a probe costs
-            // about what reading 10 index entries does ("luis marinales": 217 probes
-            // 1.1 ms against intersecting 62,874 + 217 entries 44 ms). Each word is
-            // counted up to 20,000 to decide.
-            let mut rarest = None;
-            if filter.name_words.len() > 1 {
-                let mut sizes = Vec::new();
-                for w in &filter.name_words {
-                    let mut b = Vec::new();
-                    let set = numbered(&w.set, &w.set_values, &mut b);
-                    let sql = format!(
-                        "SELECT COUNT(*) AS n FROM (SELECT record_id FROM ({set}) w LIMIT {WORD_COUNT_CAP}) c"
-                    );
-                    let n: i64 = bind_all(&sql, &b)
-                        .fetch_one(&self.pool)
-                        .await?
-                        .try_get("n")?;
-                    sizes.push(n);
-                }
-                let total: i64 = sizes.iter().sum();
-                rarest = sizes
-                    .iter()
-                    .enumerate()
-                    .min_by_key(|(_, n)| **n)
-                    .filter(|(_, n)| **n * PROBE_COST < total)
-                    .map(|(i, _)| i);
-            }
-            let mut binds = filter.binds.clone();
-            let mut probes = String::new();
-            let set = match rarest {
-                Some(driver) => {
-                    let w = &filter.name_words[driver];
-                    let set = numbered(&w.set, &w.set_values, &mut binds);
-                    for (i, w) in filter.name_words.iter().enumerate() {
-                        if i != driver {
-                            probes.push_str(" AND ");
-                            probes.push_str(&numbered(&w.probe, &w.probe_values, &mut binds));
-                        }
-                    }
-                    set
-                }
-                None => filter.intersection(&mut binds),
-            };
-            // No DISTINCT in SQL: with it PostgreSQL sorted every match before the
-            // LIMIT (140 ms for "jacob" at a million; 27 ms streaming). A record can
-            // come twice (as typed and by a spelling), so twice the cap is read and
-            // the repeats dropped here; if that many rows came back there may be
-            // more, and the total is not exact.
-            let rows_cap = 2 * (SEARCH_CAP + 1);
-            let sql = format!(
-                "SELECT id FROM (SELECT record_id AS rid FROM ({set}) s0) s \
-                 JOIN records ON records.id = s.rid WHERE {}{probes} LIMIT {rows_cap}",
-                filter.conditions,
-            );
-            let rows = bind_all(&sql, &binds).fetch_all(&self.pool).await?;
-            let mut seen = std::collections::HashSet::new();
-            let mut ids = Vec::new();
-            for r in &rows {
-                let id: String = r.try_get("id")?;
-                if seen.insert(id.clone()) {
-                    ids.push(id);
-                }
-            }
-            let exact = ids.len() as i64 <= SEARCH_CAP && (rows.len() as i64) < rows_cap;
-            ids.truncate(SEARCH_CAP as usize);
-            if ids.is_empty() {
-                return Ok(empty);
-            }
-            let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
-            let total = ids.len() as i64;
-            (format!("id IN ({})", marks.join(", ")), ids, total, exact)
-        } else {
+        let (chosen, chosen_binds, total, total_exact) = if filter.name_words.is_empty() {
             let sql = format!(
                 "SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM records WHERE {where_sql} LIMIT {}) capped",
                 COUNT_CAP + 1
@@ -756,17 +764,19 @@ impl Store {
                 counted.min(COUNT_CAP),
                 counted <= COUNT_CAP,
             )
+        } else {
+            let (ids, exact) = self.search_candidates(&filter).await?;
+            if ids.is_empty() {
+                return Ok(empty);
+            }
+            let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+            let total = ids.len() as i64;
+            (format!("id IN ({})", marks.join(", ")), ids, total, exact)
         };
         let order_key = "COALESCE(case_number, ''), created_at, id";
         let mut list_sql = format!("SELECT {RECORD_COLUMNS} FROM records WHERE {chosen}");
         let mut page_binds = chosen_binds;
         if let Some(after) = q.after {
-            if q.recent_first {
-                return Err(StoreError::Invalid(Invalid::one(
-                    "after",
-                    "only pages in case-number order",
-                )));
-            }
             // The record the last page ended with, under the same filters: a cursor
             // from another list (or a record the viewer may not see) is refused, not
             // used to probe where that record would sort.

@@ -326,6 +326,15 @@ fn read_password_from_stdin() -> Result<String, String> {
     Ok(pw)
 }
 
+/// The user with this name, or a message saying there is none.
+async fn user_named(store: &Store, username: &str) -> Result<amparo_store::UserRow, String> {
+    store
+        .user_by_username(username)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no user '{username}'"))
+}
+
 async fn open(cli: &Cli) -> Result<Store, String> {
     let url = database_url(cli)?;
     Store::open(&url)
@@ -468,11 +477,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::User(UserCommand::Passwd { username }) => {
             let password = read_password_from_stdin()?;
             let store = open(&cli).await?;
-            let user = store
-                .user_by_username(username)
-                .await
-                .map_err(|e| e.to_string())?
-                .ok_or_else(|| format!("no user '{username}'"))?;
+            let user = user_named(&store, username).await?;
             let hash = amparo_web::auth::hash_password(&password).map_err(|e| e.detail)?;
             store
                 .set_password("cli", user.id, &hash, false, None)
@@ -485,11 +490,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
                 return Err("say --remove to remove the user's second factor; users enrol their own at sign-in".into());
             }
             let store = open(&cli).await?;
-            let user = store
-                .user_by_username(username)
-                .await
-                .map_err(|e| e.to_string())?
-                .ok_or_else(|| format!("no user '{username}'"))?;
+            let user = user_named(&store, username).await?;
             store
                 .set_second_factor("cli", user.id, None)
                 .await
@@ -500,11 +501,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
         }
         Command::Token(TokenCommand::Create { username }) => {
             let store = open(&cli).await?;
-            let user = store
-                .user_by_username(username)
-                .await
-                .map_err(|e| e.to_string())?
-                .ok_or_else(|| format!("no user '{username}'"))?;
+            let user = user_named(&store, username).await?;
             if user.disabled {
                 return Err(format!("user '{username}' is disabled"));
             }
