@@ -234,6 +234,10 @@ pub async fn import_children(
 /// An import at least this large refreshes the database's statistics afterwards.
 const BULK_ROWS: usize = 500;
 
+/// The duplicate check compares new rows with at most this many children of the
+/// operation (the first in case-number order).
+const EXISTING_CAP: i64 = 200_000;
+
 /// New rows against the children already in the operation, with amparo-match.
 async fn suspected_duplicates(
     store: &Store,
@@ -246,24 +250,26 @@ async fn suspected_duplicates(
     let mut q = req.existing.clone();
     q.kind = Kind::Child;
     q.operation_id = Some(req.operation);
-    q.limit = 200_000;
-    let existing = store.list(&q).await?.items;
-    if existing.is_empty() {
-        return Ok(Vec::new());
-    }
     let mut people: Vec<Person> = fresh
         .iter()
         .map(|g| person_of(&format!("row:{}", g.row), &g.child))
         .collect();
     let split = people.len();
-    let mut known = Vec::new();
-    for r in &existing {
-        if let Ok(child) = r.typed::<amparo_domain::records::Child>() {
-            if child.merged_into.is_none() {
-                people.push(person_of(&r.id.to_string(), &child));
-                known.push(r);
+    // Streamed: each child becomes its names and birth as it is read, so the check
+    // holds those, not the whole records (915 MiB peak at 200,000 children before).
+    let mut known: Vec<(uuid::Uuid, Option<String>)> = Vec::new();
+    store
+        .each_record(&q, EXISTING_CAP, |r| {
+            if let Ok(child) = r.typed::<amparo_domain::records::Child>() {
+                if child.merged_into.is_none() {
+                    people.push(person_of(&r.id.to_string(), &child));
+                    known.push((r.id, r.case_number));
+                }
             }
-        }
+        })
+        .await?;
+    if known.is_empty() {
+        return Ok(Vec::new());
     }
     let result = tokio::task::spawn_blocking(move || link(&people, Some(split), 0.5))
         .await
@@ -273,11 +279,11 @@ async fn suspected_duplicates(
         .iter()
         .filter_map(|p| {
             let (new, old) = if p.a < split { (p.a, p.b) } else { (p.b, p.a) };
-            let rec = known.get(old.checked_sub(split)?)?;
+            let (id, case_number) = known.get(old.checked_sub(split)?)?;
             Some(Suspect {
                 row: fresh.get(new)?.row,
-                existing_id: rec.id,
-                existing_case_number: rec.case_number.clone(),
+                existing_id: *id,
+                existing_case_number: case_number.clone(),
                 probability: p.probability,
             })
         })

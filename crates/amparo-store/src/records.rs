@@ -11,6 +11,7 @@ use amparo_domain::records::{
 };
 use amparo_domain::Invalid;
 use chrono::{DateTime, Datelike, Utc};
+use futures_util::TryStreamExt;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use sqlx::any::AnyRow;
@@ -727,6 +728,38 @@ impl Store {
         let exact = ids.len() as i64 <= SEARCH_CAP && (rows.len() as i64) < rows_cap;
         ids.truncate(SEARCH_CAP as usize);
         Ok((ids, exact))
+    }
+
+    /// Every record the query matches (no name search), in case-number order, at most
+    /// `max`, handed to `each` one at a time as the rows stream in: the caller keeps
+    /// only what it needs (the import's duplicate check keeps names and births, not
+    /// 200,000 whole records at once).
+    pub async fn each_record(
+        &self,
+        q: &ListQuery,
+        max: i64,
+        mut each: impl FnMut(StoredRecord),
+    ) -> Result<(), StoreError> {
+        if q.search.is_some() {
+            return Err(StoreError::Invalid(Invalid::one(
+                "q",
+                "a name search cannot be streamed: use list",
+            )));
+        }
+        let Some(filter) = where_clause(q, self.backend()) else {
+            return Ok(());
+        };
+        let (where_sql, binds) = filter.full();
+        let sql = format!(
+            "SELECT {RECORD_COLUMNS} FROM records WHERE {where_sql} \
+             ORDER BY COALESCE(case_number, ''), created_at, id LIMIT {}",
+            max.max(0)
+        );
+        let mut rows = bind_all(&sql, &binds).fetch(&self.pool);
+        while let Some(row) = rows.try_next().await? {
+            each(record_row(&row)?);
+        }
+        Ok(())
     }
 
     pub async fn list(&self, q: &ListQuery) -> Result<Page, StoreError> {
