@@ -342,8 +342,32 @@ fn where_clause(q: &ListQuery, backend: Backend) -> Option<Filter> {
             .filter(|w| !w.is_empty())
             .take(6)
             .collect();
-        // Each word: the word as typed (a prefix), or any spelling of it.
-        for w in words {
+        // Each word: any spelling of it, or the word itself; the last word may also be
+        // the start of a name ("maria lo" finds "Maria López"). Only the last: a word
+        // followed by another is finished, and the start of a common given name
+        // ("jacob" starts jacobo, jacobita...) reads tens of thousands of index entries
+        // that its spellings (a subset of them) do not.
+        let last = words.len().saturating_sub(1);
+        for (i, w) in words.into_iter().enumerate() {
+            let (agency, kind) = (q.agency_id.to_string(), q.kind.as_str().to_string());
+            if i < last {
+                let mut values = vec![w.to_string()];
+                values.extend(amparo_match::variant_keys(w));
+                let marks = vec!["?"; values.len()].join(", ");
+                let mut set_values = vec![agency, kind];
+                set_values.extend(values.iter().cloned());
+                name_words.push(NameWord {
+                    set: format!(
+                        "SELECT record_id FROM search_keys WHERE agency_id = ? AND kind = ? AND term IN ({marks})"
+                    ),
+                    set_values,
+                    probe: format!(
+                        "EXISTS (SELECT 1 FROM search_keys k WHERE k.record_id = s.rid AND k.term IN ({marks}))"
+                    ),
+                    probe_values: values,
+                });
+                continue;
+            }
             // A prefix is asked as a range (terms are folded to lower case when
             // written): SQLite's LIKE is case-insensitive and PostgreSQL's depends on
             // the collation, and neither then uses the term index. On PostgreSQL the
@@ -353,7 +377,6 @@ fn where_clause(q: &ListQuery, backend: Backend) -> Option<Filter> {
                 Backend::Postgres => "term COLLATE \"C\"",
             };
             let (lo, hi) = (w.to_string(), format!("{w}\u{10FFFF}"));
-            let (agency, kind) = (q.agency_id.to_string(), q.kind.as_str().to_string());
             let mut set_values = vec![agency.clone(), kind.clone(), lo.clone(), hi.clone()];
             let mut set = format!(
                 "SELECT record_id FROM search_keys WHERE agency_id = ? AND kind = ? AND {term} >= ? AND {term} < ?"
