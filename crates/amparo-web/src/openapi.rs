@@ -15,7 +15,18 @@ fn uuid() -> Value {
 /// characters).
 fn text() -> Value {
     json!({"type": "string", "minLength": 1, "maxLength": 500,
-           "pattern": "^[^\\u0000-\\u001f\\u007f]*[^\\s\\u0000-\\u001f\\u007f][^\\u0000-\\u001f\\u007f]*$"})
+           "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"})
+}
+/// Free text (`LongText`: up to 20,000 characters, line breaks allowed, no other control
+/// characters).
+fn long_text() -> Value {
+    json!({"type": "string", "maxLength": 20000,
+           "pattern": "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]*$"})
+}
+/// Free text that must say something (a flag's reason, an incident's description).
+fn long_text_required() -> Value {
+    json!({"type": "string", "minLength": 1, "maxLength": 20000,
+           "pattern": "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]*$"})
 }
 /// An ISO 3166-1 alpha-2 code.
 fn country() -> Value {
@@ -53,42 +64,42 @@ fn birth_schema() -> Value {
 fn kind_fields(kind: Kind) -> (Value, Vec<&'static str>) {
     match kind {
         Kind::Operation => (
-            json!({"name": s("string"), "country": country(),
+            json!({"name": text(), "country": country(),
                    "start_date": {"type":"string","format":"date"},
-                   "lead_agency": s("string"), "description": s("string")}),
+                   "lead_agency": text(), "description": long_text()}),
             vec!["name", "country", "start_date", "lead_agency"],
         ),
         Kind::Child => (
             json!({"operation_id": uuid(), "names": arr(name_schema()),
                    "sex": en(&["female", "male", "unknown"]), "birth": birth_schema(),
                    "languages": arr(lang()), "nationalities": arr(country()),
-                   "wristband": s("string"),
+                   "wristband": text(),
                    "status": en(&["intake","in_care","missing","hospitalised","transferred","released","closed","merged"]),
-                   "photo": s("string"), "protection_notes": s("string")}),
+                   "photo": text(), "protection_notes": long_text()}),
             vec!["operation_id"],
         ),
         Kind::Person => (
             json!({"operation_id": uuid(), "names": arr(name_schema()),
                    "sex": en(&["female", "male", "unknown"]), "birth": birth_schema(),
                    "country_of_residence": country(), "nationalities": arr(country()),
-                   "notes": s("string")}),
+                   "notes": long_text()}),
             vec!["names"],
         ),
         Kind::Relationship => (
             json!({"from": uuid(), "to": uuid(),
                    "kind": en(&["mother","father","guardian","sibling","half_sibling","spouse","grandparent","other_relative","community_leader"]),
-                   "verification": en(&["claimed", "verified"]), "source": s("string")}),
+                   "verification": en(&["claimed", "verified"]), "source": text()}),
             vec!["from", "to", "kind"],
         ),
         Kind::Household => (
-            json!({"operation_id": uuid(), "label": s("string"), "members": arr(uuid()),
-                   "countries": arr(country()), "address": s("string")}),
+            json!({"operation_id": uuid(), "label": text(), "members": arr(uuid()),
+                   "countries": arr(country()), "address": long_text()}),
             vec![],
         ),
         Kind::Facility => (
-            json!({"operation_id": uuid(), "name": s("string"),
+            json!({"operation_id": uuid(), "name": text(),
                    "kind": en(&["care_centre","hospital","police","other"]),
-                   "address": s("string"), "capacity": s("integer"),
+                   "address": long_text(), "capacity": s("integer"),
                    "security_level": en(&["low","medium","high"])}),
             vec!["name", "kind"],
         ),
@@ -100,7 +111,7 @@ fn kind_fields(kind: Kind) -> (Value, Vec<&'static str>) {
                        "properties": {"kind": en(&["protective_order","court_order","emergency_measure","consent","other"]),
                        "issuing_authority": text(), "reference": text(),
                        "date": {"type":"string","format":"date"}}},
-                   "authorised_by": text(), "reason": s("string")}),
+                   "authorised_by": text(), "reason": text()}),
             vec![
                 "child_id",
                 "facility_id",
@@ -112,34 +123,34 @@ fn kind_fields(kind: Kind) -> (Value, Vec<&'static str>) {
         Kind::RiskFlag => (
             json!({"child_id": uuid(),
                    "kind": en(&["child_marriage","pregnancy_minor","sexual_abuse_suspected","physical_punishment","neglect","trafficking_risk","abduction_risk","medical_urgent"]),
-                   "status": en(&["open","cleared"]), "reason": s("string"),
-                   "automatic": s("boolean"), "source_record": uuid(), "cleared_reason": s("string")}),
+                   "status": en(&["open","cleared"]), "reason": long_text_required(),
+                   "automatic": s("boolean"), "source_record": uuid(), "cleared_reason": long_text()}),
             vec!["child_id", "kind", "reason"],
         ),
         Kind::Incident => (
             json!({"operation_id": uuid(), "facility_id": uuid(),
                    "kind": en(&["attempted_abduction","abduction","break_in","threat","assault","absconding","self_harm","media_intrusion","other"]),
-                   "occurred_at": {"type":"string","format":"date-time"}, "place": s("string"),
-                   "description": s("string"), "children": arr(uuid()), "persons": arr(uuid()),
+                   "occurred_at": {"type":"string","format":"date-time"}, "place": text(),
+                   "description": long_text_required(), "children": arr(uuid()), "persons": arr(uuid()),
                    "adults_described": arr(text()), "staff_present": arr(text()),
-                   "police_report": s("string"), "actions_taken": s("string"),
+                   "police_report": text(), "actions_taken": long_text(),
                    "severity": en(&["low","medium","high","critical"])}),
             vec!["kind", "occurred_at", "description"],
         ),
         Kind::RollCall => (
-            json!({"facility_id": uuid(), "children": arr(uuid()), "label": s("string"), "incident_id": uuid(),
+            json!({"facility_id": uuid(), "children": arr(uuid()), "label": text(), "incident_id": uuid(),
                    "expected": arr(uuid()), "status": en(&["open","closed"]), "closed_at": s("string")}),
             vec![],
         ),
         Kind::RollCallMark => (
             json!({"roll_call_id": uuid(), "child_id": uuid(), "facility_id": uuid(),
-                   "mark": en(&["present","elsewhere_known","unaccounted"]), "location": s("string")}),
+                   "mark": en(&["present","elsewhere_known","unaccounted"]), "location": text()}),
             vec!["child_id", "mark"],
         ),
         Kind::MissingAlert => (
             json!({"child_id": uuid(), "facility_id": uuid(), "roll_call_id": uuid(), "status": en(&["open","found"]),
-                   "last_seen_at": s("string"), "last_seen_place": s("string"), "clothing": s("string"),
-                   "found_at": s("string"), "found_where": s("string")}),
+                   "last_seen_at": s("string"), "last_seen_place": text(), "clothing": long_text(),
+                   "found_at": s("string"), "found_where": text()}),
             vec!["child_id", "last_seen_at"],
         ),
         Kind::Restriction => (
@@ -148,18 +159,18 @@ fn kind_fields(kind: Kind) -> (Value, Vec<&'static str>) {
                        "kind": en(&["protective_order","court_order","emergency_measure","consent","other"]),
                        "issuing_authority": text(), "reference": text(),
                        "date": {"type":"string","format":"date"}, "expires": {"type":"string","format":"date"}}},
-                   "barred": arr(en(&["contact","visits","location_information"])), "notes": s("string")}),
+                   "barred": arr(en(&["contact","visits","location_information"])), "notes": long_text()}),
             vec!["person_id", "authority", "barred"],
         ),
         Kind::Visit => (
-            json!({"facility_id": uuid(), "visitor": name_schema(), "document": s("string"),
-                   "relationship_claimed": s("string"), "child_id": uuid(),
-                   "outcome": en(&["allowed","blocked"]), "reason": s("string"),
+            json!({"facility_id": uuid(), "visitor": name_schema(), "document": text(),
+                   "relationship_claimed": text(), "child_id": uuid(),
+                   "outcome": en(&["allowed","blocked"]), "reason": long_text(),
                    "restriction_id": uuid(), "incident_id": uuid()}),
             vec!["facility_id", "visitor", "child_id"],
         ),
         Kind::Site => (
-            json!({"operation_id": uuid(), "name": s("string"), "address": s("string")}),
+            json!({"operation_id": uuid(), "name": text(), "address": long_text()}),
             vec!["name"],
         ),
         Kind::WelfareCheck => (
@@ -167,35 +178,35 @@ fn kind_fields(kind: Kind) -> (Value, Vec<&'static str>) {
                    "planned_for": {"type":"string","format":"date"}, "done_at": {"type":"string","format":"date-time"},
                    "visitors": arr(text()),
                    "outcome": en(&["seen_safe","concerns","not_found","access_denied","obstructed"]),
-                   "refused_by": s("string"), "notes": s("string"), "follow_up_task": uuid()}),
+                   "refused_by": text(), "notes": long_text(), "follow_up_task": uuid()}),
             vec![],
         ),
         Kind::Allegation => (
             json!({"kind": en(&["rape","sexual_abuse","forced_pregnancy","child_marriage","physical_abuse","psychological_abuse","neglect","trafficking","other"]),
-                   "victims": arr(uuid()), "perpetrators": arr(uuid()), "reported_by": s("string"),
-                   "reported_at": {"type":"string","format":"date-time"}, "place": s("string"),
+                   "victims": arr(uuid()), "perpetrators": arr(uuid()), "reported_by": text(),
+                   "reported_at": {"type":"string","format":"date-time"}, "place": text(),
                    "status": en(&["reported","under_investigation","referred_to_prosecutor","charged","substantiated","unsubstantiated","closed"]),
-                   "prosecutor_reference": s("string"),
-                   "other_jurisdictions": arr(json!({"type":"object","properties":{"country":country(),"agency":s("string"),"reference":s("string")}})),
-                   "summary": s("string")}),
+                   "prosecutor_reference": text(),
+                   "other_jurisdictions": arr(json!({"type":"object","properties":{"country":country(),"agency": text(),"reference": text()}})),
+                   "summary": long_text()}),
             vec!["kind", "victims", "reported_by", "reported_at", "summary"],
         ),
         Kind::Evidence => (
-            json!({"allegation_id": uuid(), "incident_id": uuid(), "sha256": s("string"), "size": s("integer"),
-                   "content_type": s("string"), "filename": s("string"), "description": s("string"),
-                   "custody": arr(json!({"type":"object","properties":{"from":s("string"),"to":s("string"),"at":s("string"),"purpose":s("string")}}))}),
+            json!({"allegation_id": uuid(), "incident_id": uuid(), "sha256": text(), "size": s("integer"),
+                   "content_type": text(), "filename": text(), "description": long_text(),
+                   "custody": arr(json!({"type":"object","properties":{"from": text(),"to": text(),"at":s("string"),"purpose": text()}}))}),
             vec![],
         ),
         Kind::CarePlan => (
-            json!({"child_id": uuid(), "religion": s("string"), "religious_practice": s("string"), "diet": s("string"),
-                   "languages": arr(lang()), "interpreter_needed": s("boolean"), "education": s("string"),
-                   "health_notes": s("string"), "contact_arrangements": s("string"),
+            json!({"child_id": uuid(), "religion": text(), "religious_practice": long_text(), "diet": text(),
+                   "languages": arr(lang()), "interpreter_needed": s("boolean"), "education": long_text(),
+                   "health_notes": long_text(), "contact_arrangements": long_text(),
                    "placement_goal": en(&["return_to_family","kinship_care","foster_care","residential_care","independent_living","adoption","undecided"])}),
             vec!["child_id"],
         ),
         Kind::Release => (
-            json!({"child_id": uuid(), "to_person": uuid(), "relationship_verification": s("string"),
-                   "child_views": s("string"), "receiving_household": uuid(),
+            json!({"child_id": uuid(), "to_person": uuid(), "relationship_verification": long_text(),
+                   "child_views": long_text(), "receiving_household": uuid(),
                    "legal_basis": {"type":"object","properties":{"kind": s("string"), "issuing_authority": text(), "reference": text(), "date": {"type":"string","format":"date"}}}}),
             vec![
                 "child_id",
@@ -207,9 +218,9 @@ fn kind_fields(kind: Kind) -> (Value, Vec<&'static str>) {
         ),
         Kind::TracingRequest => (
             json!({"operation_id": uuid(), "sought_names": arr(name_schema()), "sought_sex": en(&["female","male","unknown"]),
-                   "sought_birth": birth_schema(), "last_seen_place": s("string"), "last_seen_on": {"type":"string","format":"date"},
-                   "parents": arr(s("string")), "distinguishing_details": s("string"), "requester_name": name_schema(),
-                   "requester_agency": s("string"), "relationship_claimed": s("string"), "contact": s("string"),
+                   "sought_birth": birth_schema(), "last_seen_place": text(), "last_seen_on": {"type":"string","format":"date"},
+                   "parents": arr(text()), "distinguishing_details": long_text(), "requester_name": name_schema(),
+                   "requester_agency": text(), "relationship_claimed": text(), "contact": text(),
                    "contact_name": name_schema(), "requester_country": country(), "consent_to_share": s("boolean")}),
             vec![
                 "sought_names",
@@ -219,8 +230,8 @@ fn kind_fields(kind: Kind) -> (Value, Vec<&'static str>) {
             ],
         ),
         Kind::Task => (
-            json!({"title": s("string"), "assignee": s("string"), "due": {"type":"string","format":"date"},
-                   "record_id": uuid(), "status": en(&["open","done"]), "notes": s("string")}),
+            json!({"title": text(), "assignee": text(), "due": {"type":"string","format":"date"},
+                   "record_id": uuid(), "status": en(&["open","done"]), "notes": long_text()}),
             vec!["title", "assignee", "due"],
         ),
     }
