@@ -118,7 +118,7 @@ pub struct ListQuery {
 pub const COUNT_CAP: i64 = 10_000;
 /// Testing one record for a word costs about what reading this many index entries
 /// does (see `Store::driving_word`).
-const PROBE_COST: i64 = 10;
+const PROBE_COST: i64 = 6;
 /// The words of a name search are counted up to this many matches to choose how to
 /// combine them.
 const WORD_COUNT_CAP: i64 = 20_000;
@@ -246,6 +246,8 @@ fn search_terms<T: Record>(
 /// placeholders, and each word of a name search (with `?` placeholders, numbered when
 /// the query around them is built).
 struct Filter {
+    /// "+" on SQLite: put before a column, keeps it out of SQLite's index choice.
+    plus: &'static str,
     conditions: String,
     binds: Vec<String>,
     name_words: Vec<NameWord>,
@@ -254,6 +256,9 @@ struct Filter {
 /// One word of a name search: the ids of the records that have it (`set`, a query
 /// over search_keys) and the test that one record `s.rid` has it (`probe`).
 struct NameWord {
+    /// How many rows of `set` one record can give at most (once per matching term;
+    /// a prefix can match a record's word and its whole name, so it counts 2).
+    repeats: i64,
     set: String,
     set_values: Vec<String>,
     probe: String,
@@ -273,22 +278,40 @@ impl Filter {
 
     /// The ids of the records that have every word of the name search.
     fn intersection(&self, binds: &mut Vec<String>) -> String {
-        let sets: Vec<String> = self
-            .name_words
-            .iter()
-            .enumerate()
-            .map(|(i, w)| {
-                let set = numbered(&w.set, &w.set_values, binds);
-                format!("SELECT record_id FROM ({set}) w{i}")
-            })
-            .collect();
-        sets.join(" INTERSECT ")
+        let order: Vec<usize> = (0..self.name_words.len()).collect();
+        self.intersection_in(&order, binds)
+    }
+
+    /// The same, scanning the set of `order[0]` (the largest) and testing each id
+    /// against the others' sets, which the database builds once each: on SQLite half
+    /// the time of INTERSECT, which sorts every set ("chaima sternez" at a million
+    /// children: 54 against 110 ms). Repeated ids are possible (a record found as
+    /// written and by a spelling); callers drop them.
+    fn intersection_in(&self, order: &[usize], binds: &mut Vec<String>) -> String {
+        // Placeholders are numbered in the order they appear in the text.
+        let mut sql = String::new();
+        for (n, &i) in order.iter().enumerate() {
+            let w = &self.name_words[i];
+            let set = numbered(&w.set, &w.set_values, binds);
+            if n == 0 {
+                sql = format!("SELECT record_id FROM ({set}) w{i}");
+            } else {
+                // Without "+", SQLite looks each id of the other set up in the term
+                // index once per spelling instead (3 times slower).
+                sql.push_str(&format!(
+                    "{} {}record_id IN (SELECT record_id FROM ({set}) w{i})",
+                    if n == 1 { " WHERE" } else { " AND" },
+                    self.plus
+                ));
+            }
+        }
+        sql
     }
 }
 
 /// The filter of a list query, or `None` when the query can match nothing. Only
 /// fixed fragments and numbered placeholders go in.
-fn where_clause(q: &ListQuery, backend: Backend) -> Option<Filter> {
+fn where_clause(q: &ListQuery, backend: Backend, last_is_whole: bool) -> Option<Filter> {
     // Only fixed fragments and numbered placeholders go into the SQL text.
     // A name search on SQLite: otherwise SQLite walks every record of the kind (agency
     // and kind are indexed) testing each against the few ids found; "+" keeps those
@@ -343,20 +366,26 @@ fn where_clause(q: &ListQuery, backend: Backend) -> Option<Filter> {
             .take(6)
             .collect();
         // Each word: any spelling of it, or the word itself; the last word may also be
-        // the start of a name ("maria lo" finds "Maria López"). Only the last: a word
-        // followed by another is finished, and the start of a common given name
-        // ("jacob" starts jacobo, jacobita...) reads tens of thousands of index entries
-        // that its spellings (a subset of them) do not.
-        let last = words.len().saturating_sub(1);
+        // the start of a name ("maria lo" finds "Maria López") unless it is a whole
+        // name already (`last_is_whole`). Only the last: a word followed by another is
+        // finished, and the start of a common name ("jacob" starts jacobo,
+        // jacobita...; "stern" sternberg, sternfeld...) reads tens of thousands of index
+        // entries that its spellings (a subset of them) do not.
+        let whole = if last_is_whole {
+            words.len()
+        } else {
+            words.len().saturating_sub(1)
+        };
         for (i, w) in words.into_iter().enumerate() {
             let (agency, kind) = (q.agency_id.to_string(), q.kind.as_str().to_string());
-            if i < last {
+            if i < whole {
                 let mut values = vec![w.to_string()];
                 values.extend(amparo_match::variant_keys(w));
                 let marks = vec!["?"; values.len()].join(", ");
                 let mut set_values = vec![agency, kind];
                 set_values.extend(values.iter().cloned());
                 name_words.push(NameWord {
+                    repeats: values.len() as i64,
                     set: format!(
                         "SELECT record_id FROM search_keys WHERE agency_id = ? AND kind = ? AND term IN ({marks})"
                     ),
@@ -396,6 +425,8 @@ fn where_clause(q: &ListQuery, backend: Backend) -> Option<Filter> {
                 probe_values.extend(variants);
             }
             name_words.push(NameWord {
+                // The range (its two bounds) counts as two terms, then each spelling.
+                repeats: probe_values.len() as i64,
                 set,
                 set_values,
                 probe: format!(
@@ -406,6 +437,7 @@ fn where_clause(q: &ListQuery, backend: Backend) -> Option<Filter> {
         }
     }
     Some(Filter {
+        plus,
         conditions: wh.join(" AND "),
         binds,
         name_words,
@@ -540,7 +572,8 @@ impl Store {
     /// Status, facility, sex and birth range of the records the query matches, grouped
     /// with their counts, without reading their JSON.
     pub async fn summaries(&self, q: &ListQuery) -> Result<Vec<ChildSummary>, StoreError> {
-        let Some(filter) = where_clause(q, self.backend()) else {
+        let last_is_whole = self.last_word_is_whole(q).await?;
+        let Some(filter) = where_clause(q, self.backend(), last_is_whole) else {
             return Ok(vec![]);
         };
         let (where_sql, binds) = filter.full();
@@ -678,33 +711,58 @@ impl Store {
     /// others: it drives and each record it finds is tested for the other words
     /// through its own search keys (index search_keys_record); otherwise (`None`) the
     /// words' sets are intersected in the index. Measured on 1,000,000 children: a
-    /// probe costs about what reading 10 index entries does ("luis marinales": 217
-    /// probes 1.1 ms against intersecting 62,874 + 217 entries 44 ms). Each word is
-    /// counted up to WORD_COUNT_CAP to decide.
-    async fn driving_word(&self, filter: &Filter) -> Result<Option<usize>, StoreError> {
+    /// probe costs what reading 5 to 7 index entries in an intersection does
+    /// ("luis marinales": 217 probes 1.1 ms against intersecting 62,874 + 217 entries
+    /// 44 ms; "chaima sternez": 6,394 probes 65 ms against intersecting 59,451
+    /// entries 110 ms). Each word is counted up to WORD_COUNT_CAP to decide, so a
+    /// very common word counts less than it costs: the bias is towards intersecting.
+    async fn driving_word(&self, filter: &Filter) -> Result<(Option<usize>, Vec<i64>), StoreError> {
         if filter.name_words.len() < 2 {
-            return Ok(None);
+            return Ok((None, vec![0; filter.name_words.len()]));
         }
-        let mut sizes = Vec::new();
-        for w in &filter.name_words {
+        // The words are counted at the same time, each on its own connection.
+        let counts = filter.name_words.iter().map(|w| {
             let mut b = Vec::new();
             let set = numbered(&w.set, &w.set_values, &mut b);
             let sql = format!(
                 "SELECT COUNT(*) AS n FROM (SELECT record_id FROM ({set}) w LIMIT {WORD_COUNT_CAP}) c"
             );
-            let n: i64 = bind_all(&sql, &b)
-                .fetch_one(&self.pool)
-                .await?
-                .try_get("n")?;
-            sizes.push(n);
-        }
+            async move {
+                let row = bind_all(&sql, &b).fetch_one(&self.pool).await?;
+                Ok::<i64, StoreError>(row.try_get("n")?)
+            }
+        });
+        let sizes: Vec<i64> = futures_util::future::try_join_all(counts).await?;
         let total: i64 = sizes.iter().sum();
-        Ok(sizes
+        let driver = sizes
             .iter()
             .enumerate()
             .min_by_key(|(_, n)| **n)
             .filter(|(_, n)| **n * PROBE_COST < total)
-            .map(|(i, _)| i))
+            .map(|(i, _)| i);
+        Ok((driver, sizes))
+    }
+
+    /// Whether the last word of a name search is a whole name some record of the list's
+    /// kind has (then it is not also read as the start of longer names): "lopez" is,
+    /// "lo" and "weing" are not. One index lookup.
+    async fn last_word_is_whole(&self, q: &ListQuery) -> Result<bool, StoreError> {
+        let Some(s) = &q.search else {
+            return Ok(false);
+        };
+        let phrase = search_form(s);
+        let Some(last) = phrase.split(' ').filter(|w| !w.is_empty()).take(6).last() else {
+            return Ok(false);
+        };
+        let found = sqlx::query(
+            "SELECT 1 AS one FROM search_keys WHERE agency_id = $1 AND kind = $2 AND term = $3 LIMIT 1",
+        )
+        .bind(q.agency_id.to_string())
+        .bind(q.kind.as_str().to_string())
+        .bind(last.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(found.is_some())
     }
 
     /// The ids a name search chooses its page from: at most SEARCH_CAP, found in one
@@ -714,7 +772,12 @@ impl Store {
     async fn search_candidates(&self, filter: &Filter) -> Result<(Vec<String>, bool), StoreError> {
         let mut binds = filter.binds.clone();
         let mut probes = String::new();
-        let set = match self.driving_word(filter).await? {
+        let (driver, sizes) = self.driving_word(filter).await?;
+        // The word whose set is read row by row: the driver, or the largest.
+        let mut order: Vec<usize> = (0..sizes.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(sizes[i]));
+        let scanned = driver.unwrap_or(order[0]);
+        let set = match driver {
             Some(driver) => {
                 let w = &filter.name_words[driver];
                 let set = numbered(&w.set, &w.set_values, &mut binds);
@@ -726,29 +789,37 @@ impl Store {
                 }
                 set
             }
-            None => filter.intersection(&mut binds),
+            // The largest set is scanned, the others looked up.
+            None => filter.intersection_in(&order, &mut binds),
         };
         // No DISTINCT in SQL: with it PostgreSQL sorted every match before the LIMIT
-        // (140 ms for "jacob" at a million; 27 ms streaming). A record can come twice
-        // (as typed and by a spelling), so twice the cap is read and the repeats
-        // dropped here; if that many rows came back there may be more, and the total
-        // is not exact.
-        let rows_cap = 2 * (SEARCH_CAP + 1);
+        // (140 ms for "jacob" at a million; 27 ms streaming). A record comes once per
+        // term of the scanned set it has (as written, each spelling key), so up to
+        // that many times the cap is asked for, read as it streams, and the reading
+        // stops at SEARCH_CAP + 1 different records. The order rows come in is the
+        // database's: on PostgreSQL a record's repeats can be next to each other.
+        let repeats = filter.name_words[scanned].repeats.max(1);
+        let rows_cap = repeats * (SEARCH_CAP + 1);
         let sql = format!(
             "SELECT id FROM (SELECT record_id AS rid FROM ({set}) s0) s \
              JOIN records ON records.id = s.rid WHERE {}{probes} LIMIT {rows_cap}",
             filter.conditions,
         );
-        let rows = bind_all(&sql, &binds).fetch_all(&self.pool).await?;
         let mut seen = std::collections::HashSet::new();
         let mut ids = Vec::new();
-        for r in &rows {
+        let mut read = 0i64;
+        let mut rows = bind_all(&sql, &binds).fetch(&self.pool);
+        while let Some(r) = rows.try_next().await? {
+            read += 1;
             let id: String = r.try_get("id")?;
             if seen.insert(id.clone()) {
                 ids.push(id);
+                if ids.len() as i64 > SEARCH_CAP {
+                    break;
+                }
             }
         }
-        let exact = ids.len() as i64 <= SEARCH_CAP && (rows.len() as i64) < rows_cap;
+        let exact = ids.len() as i64 <= SEARCH_CAP && read < rows_cap;
         ids.truncate(SEARCH_CAP as usize);
         Ok((ids, exact))
     }
@@ -769,7 +840,7 @@ impl Store {
                 "a name search cannot be streamed: use list",
             )));
         }
-        let Some(filter) = where_clause(q, self.backend()) else {
+        let Some(filter) = where_clause(q, self.backend(), false) else {
             return Ok(());
         };
         let (where_sql, binds) = filter.full();
@@ -798,7 +869,8 @@ impl Store {
                 "only pages in case-number order",
             )));
         }
-        let Some(filter) = where_clause(q, self.backend()) else {
+        let last_is_whole = self.last_word_is_whole(q).await?;
+        let Some(filter) = where_clause(q, self.backend(), last_is_whole) else {
             return Ok(empty);
         };
         let (where_sql, where_binds) = filter.full();
