@@ -309,6 +309,19 @@ impl Filter {
     }
 }
 
+/// The words of a name search, folded, at most six.
+fn search_words(search: &str) -> Vec<String> {
+    search_form(search)
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .take(6)
+        .map(str::to_string)
+        .collect()
+}
+
+/// The order of lists (case number; records without one first, oldest first).
+const ORDER_KEY: &str = "COALESCE(case_number, ''), created_at, id";
+
 /// The filter of a list query, or `None` when the query can match nothing. Only
 /// fixed fragments and numbered placeholders go in.
 fn where_clause(q: &ListQuery, backend: Backend, last_is_whole: bool) -> Option<Filter> {
@@ -359,12 +372,7 @@ fn where_clause(q: &ListQuery, backend: Backend, last_is_whole: bool) -> Option<
         push("child_id = ?", vec![c.to_string()], &mut wh);
     }
     if let Some(s) = &q.search {
-        let phrase = search_form(s);
-        let words: Vec<&str> = phrase
-            .split(' ')
-            .filter(|w| !w.is_empty())
-            .take(6)
-            .collect();
+        let words = search_words(s);
         // Each word: any spelling of it, or the word itself; the last word may also be
         // the start of a name ("maria lo" finds "Maria López") unless it is a whole
         // name already (`last_is_whole`). Only the last: a word followed by another is
@@ -376,7 +384,7 @@ fn where_clause(q: &ListQuery, backend: Backend, last_is_whole: bool) -> Option<
         } else {
             words.len().saturating_sub(1)
         };
-        for (i, w) in words.into_iter().enumerate() {
+        for (i, w) in words.iter().map(String::as_str).enumerate() {
             let (agency, kind) = (q.agency_id.to_string(), q.kind.as_str().to_string());
             if i < whole {
                 let mut values = vec![w.to_string()];
@@ -572,8 +580,7 @@ impl Store {
     /// Status, facility, sex and birth range of the records the query matches, grouped
     /// with their counts, without reading their JSON.
     pub async fn summaries(&self, q: &ListQuery) -> Result<Vec<ChildSummary>, StoreError> {
-        let last_is_whole = self.last_word_is_whole(q).await?;
-        let Some(filter) = where_clause(q, self.backend(), last_is_whole) else {
+        let Some(filter) = self.filter(q).await? else {
             return Ok(vec![]);
         };
         let (where_sql, binds) = filter.full();
@@ -743,26 +750,36 @@ impl Store {
         Ok((driver, sizes))
     }
 
-    /// Whether the last word of a name search is a whole name some record of the list's
-    /// kind has (then it is not also read as the start of longer names): "lopez" is,
-    /// "lo" and "weing" are not. One index lookup.
-    async fn last_word_is_whole(&self, q: &ListQuery) -> Result<bool, StoreError> {
-        let Some(s) = &q.search else {
-            return Ok(false);
+    /// The filter of a list query (see `where_clause`), with its last search word read
+    /// as a whole name when some record the viewer may see has it as a word ("lopez"
+    /// is one, "lo" and "weing" are not): then it is not also the start of longer
+    /// names. Only visible records count, so the way a search reads its words cannot
+    /// tell that a hidden record has a name.
+    async fn filter(&self, q: &ListQuery) -> Result<Option<Filter>, StoreError> {
+        let Some(filter) = where_clause(q, self.backend(), false) else {
+            return Ok(None);
         };
-        let phrase = search_form(s);
-        let Some(last) = phrase.split(' ').filter(|w| !w.is_empty()).take(6).last() else {
-            return Ok(false);
+        let Some(last) = q.search.as_deref().and_then(|s| search_words(s).pop()) else {
+            return Ok(Some(filter));
         };
-        let found = sqlx::query(
-            "SELECT 1 AS one FROM search_keys WHERE agency_id = $1 AND kind = $2 AND term = $3 LIMIT 1",
-        )
-        .bind(q.agency_id.to_string())
-        .bind(q.kind.as_str().to_string())
-        .bind(last.to_string())
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(found.is_some())
+        let mut binds = filter.binds.clone();
+        binds.push(last);
+        // $1 and $2 are the agency and the kind, as in every filter.
+        let sql = format!(
+            "SELECT 1 AS one FROM records WHERE {} AND id IN \
+             (SELECT record_id FROM search_keys WHERE agency_id = $1 AND kind = $2 AND term = ${}) LIMIT 1",
+            filter.conditions,
+            binds.len()
+        );
+        let whole = bind_all(&sql, &binds)
+            .fetch_optional(&self.pool)
+            .await?
+            .is_some();
+        Ok(if whole {
+            where_clause(q, self.backend(), true)
+        } else {
+            Some(filter)
+        })
     }
 
     /// The ids a name search chooses its page from: at most SEARCH_CAP, found in one
@@ -770,6 +787,9 @@ impl Store {
     /// records, every filter applied, so the cap never counts a record the viewer
     /// may not see), and whether they are all the matches.
     async fn search_candidates(&self, filter: &Filter) -> Result<(Vec<String>, bool), StoreError> {
+        if filter.name_words.is_empty() {
+            return Ok((Vec::new(), true));
+        }
         let mut binds = filter.binds.clone();
         let mut probes = String::new();
         let (driver, sizes) = self.driving_word(filter).await?;
@@ -846,7 +866,7 @@ impl Store {
         let (where_sql, binds) = filter.full();
         let sql = format!(
             "SELECT {RECORD_COLUMNS} FROM records WHERE {where_sql} \
-             ORDER BY COALESCE(case_number, ''), created_at, id LIMIT {}",
+             ORDER BY {ORDER_KEY} LIMIT {}",
             max.max(0)
         );
         let mut rows = bind_all(&sql, &binds).fetch(&self.pool);
@@ -869,8 +889,7 @@ impl Store {
                 "only pages in case-number order",
             )));
         }
-        let last_is_whole = self.last_word_is_whole(q).await?;
-        let Some(filter) = where_clause(q, self.backend(), last_is_whole) else {
+        let Some(filter) = self.filter(q).await? else {
             return Ok(empty);
         };
         let (where_sql, where_binds) = filter.full();
@@ -901,7 +920,6 @@ impl Store {
             let total = ids.len() as i64;
             (format!("id IN ({})", marks.join(", ")), ids, total, exact)
         };
-        let order_key = "COALESCE(case_number, ''), created_at, id";
         let mut list_sql = format!("SELECT {RECORD_COLUMNS} FROM records WHERE {chosen}");
         let mut page_binds = chosen_binds;
         if let Some(after) = q.after {
@@ -944,7 +962,7 @@ impl Store {
             if q.recent_first {
                 "updated_at DESC, id"
             } else {
-                order_key
+                ORDER_KEY
             },
             n + 1,
             n + 2

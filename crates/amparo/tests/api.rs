@@ -153,6 +153,19 @@ async fn shelter_staff_sees_only_their_facility(db: Db) {
     assert_eq!(list.body["items"][0]["id"], json!(w.child_a));
     let search = staff.post("/children/search", json!({"q": "rivka"})).await;
     assert_eq!(search.body["total"], 0);
+    // A child they may not see is named "Testm": the start of the name of the child
+    // they see. Whether "testm" is read as a whole name (and no longer finds
+    // "Testman") is decided among the children they see, so their search cannot
+    // tell that the hidden child exists.
+    w.caseworker
+        .create(
+            "/children",
+            json!({"operation_id": w.operation, "names": [{"given": "Ana", "family": "Testm"}]}),
+        )
+        .await;
+    let start = staff.post("/children/search", json!({"q": "testm"})).await;
+    assert_eq!(start.body["total"], 1, "{}", start.body);
+    assert_eq!(start.body["items"][0]["id"], json!(w.child_a));
     assert_eq!(
         staff
             .get(&format!("/children/{}/history", w.child_b))
