@@ -161,23 +161,8 @@ fn shares(a: &[u64], b: &[u64]) -> bool {
 /// Prepare everyone, with Beider-Morse codes computed once per distinct name and
 /// spread over the cores: the rule engine is the slowest step of preparation.
 fn prepare_all(people: &[Person]) -> Vec<Prepared> {
-    // Folding and Daitch-Mokotoff coding cost about 15 microseconds a person: spread
-    // over the cores too, for whole lists.
-    let threads = if people.len() < 256 { 1 } else { cores() };
-    let chunk = people.len().div_ceil(threads).max(1);
-    let mut prepared: Vec<Prepared> = std::thread::scope(|s| {
-        let handles: Vec<_> = people
-            .chunks(chunk)
-            .map(|part| s.spawn(move || part.iter().map(prepare).collect::<Vec<_>>()))
-            .collect();
-        let parts: Option<Vec<Vec<Prepared>>> =
-            handles.into_iter().map(|h| h.join().ok()).collect();
-        // A part that failed is done again here, so that no person goes missing.
-        match parts {
-            Some(parts) => parts.into_iter().flatten().collect(),
-            None => people.iter().map(prepare).collect(),
-        }
-    });
+    // Folding and Daitch-Mokotoff coding cost about 15 microseconds a person.
+    let mut prepared = par_map(people, prepare);
     let mut words: Vec<String> = prepared
         .iter()
         .flat_map(|p| [first_word(&p.given), p.family.replace(' ', "")])
@@ -185,26 +170,11 @@ fn prepare_all(people: &[Person]) -> Vec<Prepared> {
         .collect();
     words.sort_unstable();
     words.dedup();
-    // A few names (an explanation, one query) are coded here; threads pay off only
-    // for whole lists.
-    let threads = if words.len() < 256 { 1 } else { cores() };
-    let chunk = words.len().div_ceil(threads).max(1);
-    let codes: HashMap<&str, Vec<u64>> = std::thread::scope(|s| {
-        let handles: Vec<_> = words
-            .chunks(chunk)
-            .map(|part| {
-                s.spawn(move || {
-                    part.iter()
-                        .map(|w| (w.as_str(), hashed_bm(w)))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
-    });
+    let codes: HashMap<&str, Vec<u64>> = words
+        .iter()
+        .zip(par_map(&words, |w| hashed_bm(w)))
+        .map(|(w, c)| (w.as_str(), c))
+        .collect();
     for p in prepared.iter_mut() {
         p.given_bm = codes
             .get(first_word(&p.given).as_str())
@@ -216,6 +186,34 @@ fn prepare_all(people: &[Person]) -> Vec<Prepared> {
             .unwrap_or_default();
     }
     prepared
+}
+
+/// `f` of every item, in order, spread over the cores for lists long enough to pay
+/// for the threads (a few names, as for one explanation, are done here). A part whose
+/// thread failed is done again on this one, so no result goes missing or out of
+/// place.
+fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = if items.len() < 256 { 1 } else { cores() };
+    if threads == 1 {
+        return items.iter().map(&f).collect();
+    }
+    let chunk = items.len().div_ceil(threads).max(1);
+    let f = &f;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| {
+                (
+                    part,
+                    s.spawn(move || part.iter().map(f).collect::<Vec<R>>()),
+                )
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|(part, h)| h.join().unwrap_or_else(|_| part.iter().map(f).collect()))
+            .collect()
+    })
 }
 
 /// Threads for the parallel steps: the machine's cores, at most 8.
@@ -859,25 +857,9 @@ fn score(people: &[Person], split: Option<usize>) -> Scored {
     let prepared = prepare_all(people);
     let pairs = candidates(&prepared, split);
     let u = estimate_u(&prepared, split, 200_000);
-    // Comparing is most of the work: split it over the cores.
-    let threads = cores();
-    let chunk = pairs.len().div_ceil(threads).max(1);
-    let vectors: Vec<Vector> = std::thread::scope(|s| {
-        let handles: Vec<_> = pairs
-            .chunks(chunk)
-            .map(|part| {
-                let prepared = &prepared;
-                s.spawn(move || {
-                    part.iter()
-                        .map(|&(a, b)| compare(&prepared[a as usize], &prepared[b as usize]))
-                        .collect::<Vec<Vector>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
+    // Comparing is most of the work.
+    let vectors: Vec<Vector> = par_map(&pairs, |&(a, b)| {
+        compare(&prepared[a as usize], &prepared[b as usize])
     });
     let mut patterns: HashMap<Vector, f64> = HashMap::new();
     for v in &vectors {
