@@ -44,7 +44,16 @@ const MIGRATIONS: &[(i64, &str, Option<Backend>)] = &[
         include_str!("../migrations/0009_search_prefix_pg.sql"),
         Some(Backend::Postgres),
     ),
+    (
+        10,
+        include_str!("../migrations/0010_name_pair_search.sql"),
+        None,
+    ),
 ];
+
+/// Migrations whose search keys are rebuilt before they are recorded (a rebuild of a
+/// million records takes minutes; cut short, it is done again at the next start).
+const REBUILD_KEYS_FIRST: &[i64] = &[10];
 
 /// The database handle shared by the server and the CLI.
 #[derive(Clone)]
@@ -137,6 +146,12 @@ impl Store {
                     .bind(*version)
                     .fetch_optional(&mut *tx)
                     .await?;
+            if done.is_none() && REBUILD_KEYS_FIRST.contains(version) {
+                tx.rollback().await?;
+                let records = crate::records::rebuild_search_keys(&self.pool).await?;
+                tracing::info!(version, records, "search keys rebuilt for a migration");
+                tx = self.pool.begin().await?;
+            }
             if done.is_none() {
                 if only.is_none_or(|b| b == self.backend) {
                     sqlx::raw_sql(sql).execute(&mut *tx).await?;

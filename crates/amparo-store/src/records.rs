@@ -194,36 +194,108 @@ pub fn changed_fields(old: &Value, new: &Value) -> Vec<String> {
     keys
 }
 
-/// A name's search terms: its folded words, the whole name, and for each word the
-/// keys that other spellings and scripts share (amparo-match).
-fn name_terms(name: &str, terms: &mut Vec<String>) {
-    let full = search_form(name);
-    for t in full.split(' ').filter(|t| !t.is_empty()) {
-        terms.push(t.to_string());
-        terms.extend(amparo_match::variant_keys(t));
-    }
-    if full.contains(' ') {
-        terms.push(full);
+/// What a name word is matched by in a pair of words (`pair_terms`): its spelling
+/// keys, or the word itself when it has none (digits). A search word and a record's
+/// word agree exactly when these share a key: the same word has the same keys, and
+/// two words with keys agree only through them.
+fn pair_keys(word: &str) -> Vec<String> {
+    let keys = amparo_match::variant_keys(word);
+    if keys.is_empty() {
+        vec![word.to_string()]
+    } else {
+        keys
     }
 }
 
-/// Case-number parts (also without leading zeros) and the wristband.
-fn other_terms(case_number: Option<&str>, wristband: Option<&str>, terms: &mut Vec<String>) {
+/// The term of a pair of keys, the same whichever comes first. "&" and " " never
+/// occur in a folded word or a key, so a pair term is never the start of a word.
+fn pair_term(x: &str, y: &str) -> String {
+    if x <= y {
+        format!("&{x} {y}")
+    } else {
+        format!("&{y} {x}")
+    }
+}
+
+/// Every pair of keys of two different words of the record's names, and of two keys
+/// of one word. A search for two whole words looks up only the records that have
+/// both ("maria lopez" at a million children: the few hundred Maria Lopezes, not
+/// the 50,000 Marias and 15,000 Lopezes intersected).
+fn pair_terms(words: &[&str], terms: &mut Vec<String>) {
+    let keys: Vec<Vec<String>> = words.iter().map(|w| pair_keys(w)).collect();
+    for (i, ki) in keys.iter().enumerate() {
+        for (n, x) in ki.iter().enumerate() {
+            for y in &ki[n + 1..] {
+                terms.push(pair_term(x, y));
+            }
+            for kj in &keys[i + 1..] {
+                for y in kj.iter().filter(|y| *y != x) {
+                    terms.push(pair_term(x, y));
+                }
+            }
+        }
+    }
+}
+
+/// A record's search terms. Each name gives its folded words, the whole name, and
+/// for each word the keys other spellings and scripts share (amparo-match); the
+/// names' words together give their pairs. The case number and the wristband give
+/// theirs marked "=" (`marked`): a pair of words is looked up by pair only when
+/// neither is one of those.
+fn record_terms(
+    names: &[String],
+    case_number: Option<&str>,
+    wristband: Option<&str>,
+) -> Vec<String> {
+    let mut terms = Vec::new();
+    let mut words: Vec<String> = Vec::new();
+    for name in names {
+        let full = search_form(name);
+        for t in full.split(' ').filter(|t| !t.is_empty()) {
+            terms.push(t.to_string());
+            terms.extend(amparo_match::variant_keys(t));
+            words.push(t.to_string());
+        }
+        if full.contains(' ') {
+            terms.push(full);
+        }
+    }
+    words.sort();
+    words.dedup();
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    pair_terms(&words, &mut terms);
     if let Some(c) = case_number {
         let f = search_form(c);
         for t in f.split(' ') {
-            terms.push(t.to_string());
+            terms.push(marked(t));
             // "GT-2026-000123" is also quoted as "123".
             let trimmed = t.trim_start_matches('0');
             if !trimmed.is_empty() && trimmed != t {
-                terms.push(trimmed.to_string());
+                terms.push(marked(trimmed));
             }
         }
-        terms.push(f);
+        terms.push(marked(&f));
     }
     if let Some(w) = wristband {
-        terms.push(search_form(w));
+        terms.push(marked(&search_form(w)));
     }
+    terms.retain(|t| !t.is_empty() && t != "=");
+    terms.sort();
+    terms.dedup();
+    terms
+}
+
+/// The terms a whole search word is looked up by: itself, marked (a case number's
+/// part), and its spellings.
+fn word_terms(word: &str) -> Vec<String> {
+    let mut values = vec![word.to_string(), marked(word)];
+    values.extend(amparo_match::variant_keys(word));
+    values
+}
+
+/// A case-number or wristband term: a search word also looks for it marked so.
+fn marked(word: &str) -> String {
+    format!("={word}")
 }
 
 fn search_terms<T: Record>(
@@ -231,15 +303,8 @@ fn search_terms<T: Record>(
     case_number: Option<&str>,
     wristband: Option<&str>,
 ) -> Vec<String> {
-    let mut terms = Vec::new();
-    for n in rec.names() {
-        name_terms(&n.full(), &mut terms);
-    }
-    other_terms(case_number, wristband, &mut terms);
-    terms.retain(|t| !t.is_empty());
-    terms.sort();
-    terms.dedup();
-    terms
+    let names: Vec<String> = rec.names().iter().map(|n| n.full()).collect();
+    record_terms(&names, case_number, wristband)
 }
 
 /// A list query as SQL: the conditions on records with the values of their numbered
@@ -324,7 +389,12 @@ const ORDER_KEY: &str = "COALESCE(case_number, ''), created_at, id";
 
 /// The filter of a list query, or `None` when the query can match nothing. Only
 /// fixed fragments and numbered placeholders go in.
-fn where_clause(q: &ListQuery, backend: Backend, last_is_whole: bool) -> Option<Filter> {
+fn where_clause(
+    q: &ListQuery,
+    backend: Backend,
+    last_is_whole: bool,
+    pairs: bool,
+) -> Option<Filter> {
     // Only fixed fragments and numbered placeholders go into the SQL text.
     // A name search on SQLite: otherwise SQLite walks every record of the kind (agency
     // and kind are indexed) testing each against the few ids found; "+" keeps those
@@ -384,61 +454,97 @@ fn where_clause(q: &ListQuery, backend: Backend, last_is_whole: bool) -> Option<
         } else {
             words.len().saturating_sub(1)
         };
-        for (i, w) in words.iter().map(String::as_str).enumerate() {
-            let (agency, kind) = (q.agency_id.to_string(), q.kind.as_str().to_string());
-            if i < whole {
-                let mut values = vec![w.to_string()];
-                values.extend(amparo_match::variant_keys(w));
-                let marks = vec!["?"; values.len()].join(", ");
-                let mut set_values = vec![agency, kind];
-                set_values.extend(values.iter().cloned());
-                name_words.push(NameWord {
-                    repeats: values.len() as i64,
-                    set: format!(
-                        "SELECT record_id FROM search_keys WHERE agency_id = ? AND kind = ? AND term IN ({marks})"
-                    ),
-                    set_values,
-                    probe: format!(
-                        "EXISTS (SELECT 1 FROM search_keys k WHERE k.record_id = s.rid AND k.term IN ({marks}))"
-                    ),
-                    probe_values: values,
-                });
-                continue;
+        let (agency, kind) = (q.agency_id.to_string(), q.kind.as_str().to_string());
+        let set_of = |values: &[String]| {
+            let marks = vec!["?"; values.len()].join(", ");
+            let mut set_values = vec![agency.clone(), kind.clone()];
+            set_values.extend(values.iter().cloned());
+            NameWord {
+                repeats: values.len() as i64,
+                set: format!(
+                    "SELECT record_id FROM search_keys WHERE agency_id = ? AND kind = ? AND term IN ({marks})"
+                ),
+                set_values,
+                probe: format!(
+                    "EXISTS (SELECT 1 FROM search_keys k WHERE k.record_id = s.rid AND k.term IN ({marks}))"
+                ),
+                probe_values: values.to_vec(),
             }
+        };
+        // Whole words two by two as pairs (`pairs`: no word is a case number's or a
+        // wristband's), unless the two share a key: then one word of a record could
+        // be both, which only the words one by one find.
+        let mut pending: Option<&str> = None;
+        for w in words.iter().take(whole).map(String::as_str) {
+            match pending {
+                Some(a) if pairs => {
+                    let (ka, kb) = (pair_keys(a), pair_keys(w));
+                    if ka.iter().any(|k| kb.contains(k)) {
+                        name_words.push(set_of(&word_terms(a)));
+                        pending = Some(w);
+                    } else {
+                        let values: Vec<String> = ka
+                            .iter()
+                            .flat_map(|x| kb.iter().map(|y| pair_term(x, y)))
+                            .collect();
+                        name_words.push(set_of(&values));
+                        pending = None;
+                    }
+                }
+                Some(a) => {
+                    name_words.push(set_of(&word_terms(a)));
+                    pending = Some(w);
+                }
+                None => pending = Some(w),
+            }
+        }
+        if let Some(a) = pending {
+            name_words.push(set_of(&word_terms(a)));
+        }
+        if let Some(w) = words.get(whole) {
             // A prefix is asked as a range (terms are folded to lower case when
             // written): SQLite's LIKE is case-insensitive and PostgreSQL's depends on
             // the collation, and neither then uses the term index. On PostgreSQL the
-            // range is in byte order (COLLATE "C", the index of migration 9).
+            // range is in byte order (COLLATE "C", the index of migration 9). The
+            // word is also the start of a case number's or wristband's term.
             let term = match backend {
                 Backend::Sqlite => "term",
                 Backend::Postgres => "term COLLATE \"C\"",
             };
-            let (lo, hi) = (w.to_string(), format!("{w}\u{10FFFF}"));
-            let mut set_values = vec![agency.clone(), kind.clone(), lo.clone(), hi.clone()];
-            let mut set = format!(
+            let range = format!(
                 "SELECT record_id FROM search_keys WHERE agency_id = ? AND kind = ? AND {term} >= ? AND {term} < ?"
             );
-            let mut probe_values = vec![lo, hi];
-            let mut probe = format!("k.{term} >= ? AND k.{term} < ?");
+            let mut set_values = Vec::new();
+            let mut probe_values = Vec::new();
+            let mut sets = Vec::new();
+            let mut probes = Vec::new();
+            for start in [w.to_string(), marked(w)] {
+                let (lo, hi) = (start.clone(), format!("{start}\u{10FFFF}"));
+                sets.push(range.clone());
+                set_values.extend([agency.clone(), kind.clone(), lo.clone(), hi.clone()]);
+                probes.push(format!("k.{term} >= ? AND k.{term} < ?"));
+                probe_values.extend([lo, hi]);
+            }
             let variants = amparo_match::variant_keys(w);
             if !variants.is_empty() {
-                // Two index lookups joined (UNION ALL), not one scan with OR.
+                // Index lookups joined (UNION ALL), not one scan with OR.
                 let marks = vec!["?"; variants.len()].join(", ");
-                set.push_str(&format!(
-                    " UNION ALL SELECT record_id FROM search_keys WHERE agency_id = ? AND kind = ? AND term IN ({marks})"
+                sets.push(format!(
+                    "SELECT record_id FROM search_keys WHERE agency_id = ? AND kind = ? AND term IN ({marks})"
                 ));
-                set_values.extend([agency, kind]);
+                set_values.extend([agency.clone(), kind.clone()]);
                 set_values.extend(variants.iter().cloned());
-                probe = format!("({probe} OR k.term IN ({marks}))");
+                probes.push(format!("k.term IN ({marks})"));
                 probe_values.extend(variants);
             }
             name_words.push(NameWord {
-                // The range (its two bounds) counts as two terms, then each spelling.
+                // Each range (its two bounds) counts as two terms, then each spelling.
                 repeats: probe_values.len() as i64,
-                set,
+                set: sets.join(" UNION ALL "),
                 set_values,
                 probe: format!(
-                    "EXISTS (SELECT 1 FROM search_keys k WHERE k.record_id = s.rid AND {probe})"
+                    "EXISTS (SELECT 1 FROM search_keys k WHERE k.record_id = s.rid AND (({})))",
+                    probes.join(") OR (")
                 ),
                 probe_values,
             });
@@ -489,54 +595,64 @@ fn summary_columns(kind: Kind, data: &Value) -> (Option<String>, Option<String>,
     )
 }
 
-/// Rebuild every record's search keys (after the way they are made changed).
-pub(crate) async fn rebuild_search_keys(pool: &sqlx::AnyPool) -> Result<(), StoreError> {
-    let rows = sqlx::query("SELECT id, agency_id, kind, case_number, wristband, data FROM records")
+/// Rebuild every record's search keys (after the way they are made changed), a few
+/// hundred records per transaction so that a million records never sit in memory
+/// at once. A rebuild cut short leaves each record with its old keys or its new
+/// ones; the caller runs it again until it finishes. Returns how many records.
+pub(crate) async fn rebuild_search_keys(pool: &sqlx::AnyPool) -> Result<u64, StoreError> {
+    const BATCH: i64 = 500;
+    let mut after = String::new();
+    let mut done = 0u64;
+    loop {
+        let rows = sqlx::query(
+            "SELECT id, agency_id, kind, case_number, wristband, data FROM records \
+             WHERE id > $1 ORDER BY id LIMIT $2",
+        )
+        .bind(after.clone())
+        .bind(BATCH)
         .fetch_all(pool)
         .await?;
-    let mut tx = pool.begin().await?;
-    sqlx::query("DELETE FROM search_keys")
-        .execute(&mut *tx)
-        .await?;
-    for r in rows {
-        let id: String = r.try_get("id")?;
-        let agency: String = r.try_get("agency_id")?;
-        let kind: String = r.try_get("kind")?;
-        let case: Option<String> = r.try_get("case_number")?;
-        let wristband: Option<String> = r.try_get("wristband")?;
-        let data: String = r.try_get("data")?;
-        let data: Value =
-            serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let mut names: Vec<amparo_domain::names::Name> = data
-            .get("names")
-            .and_then(|n| serde_json::from_value(n.clone()).ok())
-            .unwrap_or_default();
-        if let Some(v) = data
-            .get("visitor")
-            .and_then(|n| serde_json::from_value(n.clone()).ok())
-        {
-            names.push(v);
-        }
-        let mut terms = Vec::new();
-        for n in &names {
-            name_terms(&n.full(), &mut terms);
-        }
-        other_terms(case.as_deref(), wristband.as_deref(), &mut terms);
-        terms.retain(|t| !t.is_empty());
-        terms.sort();
-        terms.dedup();
-        for t in terms {
-            sqlx::query("INSERT INTO search_keys (record_id, agency_id, kind, term) VALUES ($1, $2, $3, $4)")
+        let Some(last) = rows.last() else {
+            break;
+        };
+        after = last.try_get("id")?;
+        let mut tx = pool.begin().await?;
+        for r in &rows {
+            let id: String = r.try_get("id")?;
+            let agency: String = r.try_get("agency_id")?;
+            let kind: String = r.try_get("kind")?;
+            let case: Option<String> = r.try_get("case_number")?;
+            let wristband: Option<String> = r.try_get("wristband")?;
+            let data: String = r.try_get("data")?;
+            let data: Value =
+                serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            // The names as each kind's `Record::names` gives them: its names, and a
+            // visit log entry's visitor.
+            let mut names: Vec<amparo_domain::names::Name> = data
+                .get("names")
+                .and_then(|n| serde_json::from_value(n.clone()).ok())
+                .unwrap_or_default();
+            if let Some(v) = data
+                .get("visitor")
+                .and_then(|n| serde_json::from_value(n.clone()).ok())
+            {
+                names.push(v);
+            }
+            let names: Vec<String> = names.iter().map(|n| n.full()).collect();
+            let terms = record_terms(&names, case.as_deref(), wristband.as_deref());
+            sqlx::query("DELETE FROM search_keys WHERE record_id = $1")
                 .bind(id.clone())
-                .bind(agency.clone())
-                .bind(kind.clone())
-                .bind(t)
                 .execute(&mut *tx)
                 .await?;
+            insert_terms(&mut tx, &id, &agency, &kind, &terms).await?;
+        }
+        tx.commit().await?;
+        done += rows.len() as u64;
+        if done % 100_000 < BATCH as u64 {
+            tracing::info!(records = done, "search keys rebuilt");
         }
     }
-    tx.commit().await?;
-    Ok(())
+    Ok(done)
 }
 
 /// Fill the summary columns of records written before they existed.
@@ -754,29 +870,47 @@ impl Store {
     /// as a whole name when some record the viewer may see has it as a word ("lopez"
     /// is one, "lo" and "weing" are not): then it is not also the start of longer
     /// names. Only visible records count, so the way a search reads its words cannot
-    /// tell that a hidden record has a name.
+    /// tell that a hidden record has a name. Whole words are looked up two by two
+    /// when none of them is a case number's or a wristband's part in the agency:
+    /// hidden records count there, but the matches are the same either way.
     async fn filter(&self, q: &ListQuery) -> Result<Option<Filter>, StoreError> {
-        let Some(filter) = where_clause(q, self.backend(), false) else {
+        let Some(filter) = where_clause(q, self.backend(), false, false) else {
             return Ok(None);
         };
-        let Some(last) = q.search.as_deref().and_then(|s| search_words(s).pop()) else {
+        let words = q.search.as_deref().map(search_words).unwrap_or_default();
+        let Some(last) = words.last() else {
             return Ok(Some(filter));
         };
         let mut binds = filter.binds.clone();
-        binds.push(last);
+        binds.extend([last.clone(), marked(last)]);
         // $1 and $2 are the agency and the kind, as in every filter.
         let sql = format!(
             "SELECT 1 AS one FROM records WHERE {} AND id IN \
-             (SELECT record_id FROM search_keys WHERE agency_id = $1 AND kind = $2 AND term = ${}) LIMIT 1",
+             (SELECT record_id FROM search_keys WHERE agency_id = $1 AND kind = $2 AND term IN (${}, ${})) LIMIT 1",
             filter.conditions,
+            binds.len() - 1,
             binds.len()
         );
         let whole = bind_all(&sql, &binds)
             .fetch_optional(&self.pool)
             .await?
             .is_some();
-        Ok(if whole {
-            where_clause(q, self.backend(), true)
+        let pairs = words.len() >= 2
+            && {
+                let mut binds = vec![q.agency_id.to_string(), q.kind.as_str().to_string()];
+                binds.extend(words.iter().map(|w| marked(w)));
+                let marks: Vec<String> = (3..=binds.len()).map(|i| format!("${i}")).collect();
+                let sql = format!(
+                "SELECT 1 AS one FROM search_keys WHERE agency_id = $1 AND kind = $2 AND term IN ({}) LIMIT 1",
+                marks.join(", ")
+            );
+                bind_all(&sql, &binds)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .is_none()
+            };
+        Ok(if whole || pairs {
+            where_clause(q, self.backend(), whole, pairs)
         } else {
             Some(filter)
         })
@@ -860,7 +994,7 @@ impl Store {
                 "a name search cannot be streamed: use list",
             )));
         }
-        let Some(filter) = where_clause(q, self.backend(), false) else {
+        let Some(filter) = where_clause(q, self.backend(), false, false) else {
             return Ok(());
         };
         let (where_sql, binds) = filter.full();
@@ -1408,8 +1542,25 @@ async fn write_search_keys(
         .bind(id.to_string())
         .execute(&mut *tx.tx)
         .await?;
-    // One statement per 200 terms, not one per term: a child has dozens of variant
-    // keys, and bulk imports write thousands of children in one transaction.
+    insert_terms(
+        &mut tx.tx,
+        &id.to_string(),
+        &agency.to_string(),
+        kind.as_str(),
+        terms,
+    )
+    .await
+}
+
+/// One statement per 200 terms, not one per term: a child has dozens of variant keys
+/// and pairs, and bulk imports write thousands of children in one transaction.
+async fn insert_terms(
+    conn: &mut sqlx::AnyConnection,
+    id: &str,
+    agency: &str,
+    kind: &str,
+    terms: &[String],
+) -> Result<(), StoreError> {
     for chunk in terms.chunks(200) {
         let mut sql =
             String::from("INSERT INTO search_keys (record_id, agency_id, kind, term) VALUES ");
@@ -1419,14 +1570,11 @@ async fn write_search_keys(
             }
             sql.push_str(&format!("($1, $2, $3, ${})", i + 4));
         }
-        let mut q = sqlx::query(&sql)
-            .bind(id.to_string())
-            .bind(agency.to_string())
-            .bind(kind.as_str());
+        let mut q = sqlx::query(&sql).bind(id).bind(agency).bind(kind);
         for t in chunk {
-            q = q.bind(t.clone());
+            q = q.bind(t.as_str());
         }
-        q.execute(&mut *tx.tx).await?;
+        q.execute(&mut *conn).await?;
     }
     Ok(())
 }

@@ -1051,6 +1051,200 @@ async fn keyset_pages_and_capped_search(db: Db) {
 }
 on_both!(keyset_pages, keyset_pages_and_capped_search);
 
+/// Whether a record has a search word, computed here from the documented rule and
+/// not by the server: a whole word is matched by a word of the record's names that
+/// is it or shares a spelling key with it, or by a part of its case number or its
+/// wristband; the last word, when no record has it whole, by the start of a term.
+fn oracle_has(names: &[(String, String)], others: &[String], word: &str, prefix: bool) -> bool {
+    use amparo_domain::names::search_form;
+    let keys = amparo_match::variant_keys(word);
+    names.iter().any(|(g, f)| {
+        let full = search_form(&format!("{g} {f}"));
+        full.starts_with(word) && prefix
+            || full.split(' ').any(|w| {
+                w == word
+                    || (prefix && w.starts_with(word))
+                    || amparo_match::variant_keys(w)
+                        .iter()
+                        .any(|k| keys.contains(k))
+            })
+    }) || others
+        .iter()
+        .any(|o| o == word || (prefix && o.starts_with(word)))
+}
+
+async fn pairs_of_words_find_what_words_one_by_one_find(db: Db) {
+    let Some(server) = Server::start(db).await else {
+        return;
+    };
+    let w = world(&server, "Agency Pairs", "pw").await;
+    let given = [
+        "Jacobo", "Yaakov", "Jakob", "Maria", "Marie", "Ana", "Hannah", "Chana", "Rosa", "Moshe",
+    ];
+    let family = [
+        "Vaingarten",
+        "Weingarten",
+        "Lopez",
+        "Lopes",
+        "Garcia",
+        "Rosen",
+        "Rosa",
+        "Lopez Garcia",
+    ];
+    // Invented children from those names, a few with a second name (an alias), one
+    // whose wristband is a word that is also a name.
+    let mut seed = 7u64;
+    let mut next = |n: usize| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((seed >> 33) as usize) % n
+    };
+    // Each child: id, names (given, family), case-number parts and wristband.
+    type Known = (String, Vec<(String, String)>, Vec<String>);
+    let mut children: Vec<Known> = Vec::new();
+    for i in 0..36 {
+        let mut names = vec![(
+            given[next(given.len())].to_string(),
+            family[next(family.len())].to_string(),
+        )];
+        if i % 5 == 0 {
+            names.push((
+                given[next(given.len())].to_string(),
+                family[next(family.len())].to_string(),
+            ));
+        }
+        let wristband = if i == 3 {
+            // Found by "ana rosa" only through the wristband.
+            names = vec![("Ana".to_string(), "Weingarten".to_string())];
+            "Rosa".to_string()
+        } else {
+            format!("PW{i}")
+        };
+        let body: Vec<Value> = names
+            .iter()
+            .map(|(g, f)| json!({"given": g, "family": f}))
+            .collect();
+        let c = w
+            .caseworker
+            .create(
+                "/children",
+                json!({"operation_id": w.operation, "names": body, "sex": "female",
+                       "birth": {"precision": "year", "year": 2016}, "wristband": wristband,
+                       "languages": ["es"]}),
+            )
+            .await;
+        // The case number's parts (also without leading zeros) and the wristband.
+        let mut others = vec![amparo_domain::names::search_form(&wristband)];
+        let case = amparo_domain::names::search_form(c["case_number"].as_str().unwrap_or(""));
+        for part in case.split(' ').filter(|p| !p.is_empty()) {
+            others.push(part.to_string());
+            others.push(part.trim_start_matches('0').to_string());
+        }
+        children.push((c["id"].as_str().unwrap().to_string(), names, others));
+    }
+    // The world's two children (Jacobo and Rivka Testman, wristbands "1" and "2").
+    for (id, g) in [(&w.child_a, "Jacobo"), (&w.child_b, "Rivka")] {
+        let c = w.caseworker.get(&format!("/children/{id}")).await.body;
+        let case = amparo_domain::names::search_form(c["case_number"].as_str().unwrap_or(""));
+        let mut others: Vec<String> = vec![amparo_domain::names::search_form(
+            c["wristband"].as_str().unwrap_or(""),
+        )];
+        for part in case.split(' ').filter(|p| !p.is_empty()) {
+            others.push(part.to_string());
+            others.push(part.trim_start_matches('0').to_string());
+        }
+        children.push((
+            id.clone(),
+            vec![(g.to_string(), "Testman".to_string())],
+            others,
+        ));
+    }
+    let mut queries: Vec<String> = Vec::new();
+    for g in given {
+        for f in family {
+            queries.push(format!("{g} {f}"));
+        }
+        queries.push(format!("{g} {g}"));
+        queries.push(format!("{g} rosa"));
+        queries.push(format!("{g} lop"));
+    }
+    queries.extend(
+        [
+            "weingarten jacobo",
+            "lopez garcia maria",
+            "maria lopez garcia",
+            "vaingarten yankel",
+            "jacobo testman",
+            "rosa rosa rosa",
+            "ana 1",
+            "testman 2",
+        ]
+        .map(String::from),
+    );
+    let mut tried_pairs = 0;
+    for q in &queries {
+        let words: Vec<String> = amparo_domain::names::search_form(q)
+            .split(' ')
+            .map(str::to_string)
+            .collect();
+        let last = words.len() - 1;
+        let last_whole = children.iter().any(|(_, names, others)| {
+            oracle_has(names, others, &words[last], false) && {
+                let full: Vec<String> = names
+                    .iter()
+                    .flat_map(|(g, f)| {
+                        amparo_domain::names::search_form(&format!("{g} {f}"))
+                            .split(' ')
+                            .map(str::to_string)
+                            .collect::<Vec<_>>()
+                    })
+                    .collect();
+                full.contains(&words[last]) || others.contains(&words[last])
+            }
+        });
+        let mut expected: Vec<&str> = children
+            .iter()
+            .filter(|(_, names, others)| {
+                words
+                    .iter()
+                    .enumerate()
+                    .all(|(i, word)| oracle_has(names, others, word, i == last && !last_whole))
+            })
+            .map(|(id, _, _)| id.as_str())
+            .collect();
+        expected.sort();
+        let found = w
+            .caseworker
+            .post("/children/search", json!({"q": q, "limit": 100}))
+            .await;
+        assert_eq!(found.status, StatusCode::OK, "{q}: {}", found.body);
+        let mut ids: Vec<&str> = found.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_str().unwrap())
+            .collect();
+        ids.sort();
+        assert_eq!(ids, expected, "{q}: {}", found.body);
+        if q == "Ana rosa" {
+            assert!(ids.contains(&children[3].0.as_str()), "{}", found.body);
+        }
+        assert_eq!(found.body["total_exact"], true, "{q}");
+        if expected.len() > 1 && words.len() > 1 {
+            tried_pairs += 1;
+        }
+    }
+    assert!(
+        tried_pairs > 20,
+        "the names give too few matches to test: {tried_pairs}"
+    );
+}
+on_both!(
+    pairs_of_words,
+    pairs_of_words_find_what_words_one_by_one_find
+);
+
 /// Query strings (issue 9, fuzzing): generated from the list parameters' names with
 /// odd values (negative, huge, not numbers, not ids, percent-encoded bytes, repeated
 /// and unknown names), sent to list routes and the search body. Never a 5xx; every
