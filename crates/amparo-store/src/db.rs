@@ -53,6 +53,8 @@ const MIGRATIONS: &[(i64, &str, Option<Backend>)] = &[
 
 /// Migrations whose search keys are rebuilt before they are recorded (a rebuild of a
 /// million records takes minutes; cut short, it is done again at the next start).
+/// Migration 10's rebuild also serves every database from before migration 4 (which
+/// had its own).
 const REBUILD_KEYS_FIRST: &[i64] = &[10];
 
 /// The database handle shared by the server and the CLI.
@@ -148,7 +150,7 @@ impl Store {
                     .await?;
             if done.is_none() && REBUILD_KEYS_FIRST.contains(version) {
                 tx.rollback().await?;
-                let records = crate::records::rebuild_search_keys(&self.pool).await?;
+                let records = crate::records::rebuild_search_keys(&self.pool, self.backend).await?;
                 tracing::info!(version, records, "search keys rebuilt for a migration");
                 tx = self.pool.begin().await?;
             }
@@ -166,9 +168,6 @@ impl Store {
             tx.commit().await?;
             if done.is_none() && *version == 3 {
                 crate::records::backfill_summary(&self.pool).await?;
-            }
-            if done.is_none() && *version == 4 {
-                crate::records::rebuild_search_keys(&self.pool).await?;
             }
         }
         if applied > 0 {

@@ -1245,6 +1245,68 @@ on_both!(
     pairs_of_words_find_what_words_one_by_one_find
 );
 
+/// A database from before migration 10, or whose rebuild was cut short (no search
+/// keys, an index missing, the migration not recorded): the next start rebuilds every
+/// record's keys and indexes, and search finds the children again.
+async fn search_keys_are_rebuilt_at_start(db: Db) {
+    let Some(mut server) = Server::start(db).await else {
+        return;
+    };
+    let w = world(&server, "Agency Rebuild", "rb").await;
+    let before = w
+        .caseworker
+        .post("/children/search", json!({"q": "Yaakov Testman"}))
+        .await;
+    assert_eq!(before.body["total"], 1, "{}", before.body);
+    server.kill();
+    let url = match &server.database_url {
+        Some(u) => u.clone(),
+        None => format!("sqlite://{}", server.data_dir.join("amparo.db").display()),
+    };
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+    for sql in [
+        "DELETE FROM search_keys",
+        "DROP INDEX search_keys_record",
+        "DELETE FROM schema_migrations WHERE version = 10",
+    ] {
+        sqlx::raw_sql(sql).execute(&pool).await.unwrap();
+    }
+    pool.close().await;
+    let again = Server::start_with(
+        server.data_dir.clone(),
+        server.database_url.clone(),
+        "serve",
+    );
+    let (code, token) = again.cli(&["token", "create", "--username", "rbcw"], None);
+    assert_eq!(code, 0, "{token}");
+    let api = Api::bearer(&again.base, token.lines().next().unwrap().trim());
+    for (q, child) in [
+        ("Yaakov Testman", &w.child_a),
+        ("rivka testm", &w.child_b),
+        ("2", &w.child_b),
+    ] {
+        let found = api.post("/children/search", json!({"q": q})).await;
+        let ids: Vec<&str> = found.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, vec![child.as_str()], "{q}: {}", found.body);
+    }
+    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+    let indexes: i64 = sqlx::query_scalar(match server.database_url {
+        Some(_) => "SELECT COUNT(*) FROM pg_indexes WHERE tablename = 'search_keys' AND indexname = 'search_keys_record'",
+        None => "SELECT COUNT(*) FROM sqlite_master WHERE name = 'search_keys_record'",
+    })
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(indexes, 1);
+}
+on_both!(rebuild_keys, search_keys_are_rebuilt_at_start);
+
 /// Query strings (issue 9, fuzzing): generated from the list parameters' names with
 /// odd values (negative, huge, not numbers, not ids, percent-encoded bytes, repeated
 /// and unknown names), sent to list routes and the search body. Never a 5xx; every
