@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """A synthetic agency of N children (issue 9, load and scale): seeds them through the
-import API in batches (the way an agency would bring in its spreadsheets), then times
+import API in batches (the way an agency would bring in its spreadsheets), gives a
+sample of them (--extras) a placement, a mother and an edit through the API, then times
 search by name, the child page and list pages, and reads the server's memory.
 
     cargo build --release && python3 bench/scale.py --children 1000000
@@ -42,6 +43,9 @@ def main():
     ap.add_argument("--runs", type=int, default=200)
     ap.add_argument("--database-url", help="PostgreSQL instead of the embedded SQLite (an empty database; "
                                            "with --data-dir, a later run reuses it)")
+    ap.add_argument("--extras", type=int, default=20_000,
+                    help="children given a placement, a parent (a person and a relationship) and an edit "
+                         "through the API after seeding, so that pages and lists read real histories")
     ap.add_argument("--data-dir", help="keep the seeded database here; a later run on the same directory "
                                        "skips seeding and measures a server that has only served")
     a = ap.parse_args()
@@ -93,6 +97,51 @@ def main():
         seeded = time.time() - started
         if not reuse:
             open(marker, "w").write(f"{a.children}\n")
+        # Families, placements and history for a sample of the children: each gets a
+        # placement in a facility, a mother (a person and a relationship) and an edit,
+        # four writes and a read, from 8 clients at once. Done once per data directory.
+        extras_mark = os.path.join(data, "extras")
+        enriched = []
+        if a.extras and os.path.exists(extras_mark):
+            enriched = open(extras_mark).read().split()
+        elif a.extras:
+            facilities = [f["id"] for f in json.loads(call("GET", "/api/v1/facilities?limit=100")[1])["items"]]
+            after, pool = None, []
+            while len(pool) < a.extras * 4:
+                page = json.loads(call("GET", "/api/v1/children?limit=500" + (f"&after={after}" if after else ""))[1])
+                pool += [c["id"] for c in page["items"]]
+                after = page["next"]
+                if not after:
+                    break
+            chosen = random.Random(9).sample(pool, min(a.extras, len(pool)))
+            basis = {"kind": "protective_order", "issuing_authority": "Juzgado de prueba",
+                     "reference": "SCALE-0001", "date": "2026-01-10"}
+
+            def enrich(i_cid):
+                i, cid = i_cid
+                call("POST", "/api/v1/placements", {
+                    "child_id": cid, "facility_id": facilities[i % len(facilities)],
+                    "from": "2026-01-10T10:00:00Z", "legal_basis": basis, "authorised_by": "Jueza de prueba"})
+                g, f = person(random.Random(i))
+                mother = json.loads(call("POST", "/api/v1/persons", {
+                    "names": [{"given": g, "family": f}], "sex": "female"})[1])["id"]
+                call("POST", "/api/v1/relationships", {"from": mother, "to": cid, "kind": "mother",
+                                                       "source": "intake"})
+                _, _, h = call("GET", f"/api/v1/children/{cid}")
+                req = urllib.request.Request(base + f"/api/v1/children/{cid}", method="PATCH",
+                                             data=json.dumps({"languages": ["es", "yi"]}).encode(),
+                                             headers={"Authorization": "Bearer " + token, "If-Match": h["ETag"],
+                                                      "Content-Type": "application/json"})
+                urllib.request.urlopen(req, timeout=600).read()
+                return cid
+
+            t0 = time.time()
+            from concurrent.futures import ThreadPoolExecutor
+            with ThreadPoolExecutor(8) as ex:
+                enriched = list(ex.map(enrich, enumerate(chosen)))
+            print(f"  {len(enriched)} children placed, given a mother and edited in {time.time() - t0:.0f} s "
+                  f"({4 * len(enriched) / (time.time() - t0):.0f} writes/s)", flush=True)
+            open(extras_mark, "w").write("\n".join(enriched) + "\n")
         status, body, headers = call("POST", "/api/v1/session",
                                      {"username": "caseworker", "password": "demo-caseworker-2026"}, cookie="")
         cookie = headers["Set-Cookie"].split(";")[0]
@@ -120,6 +169,13 @@ def main():
             call("GET", f"/children/{cid}", cookie=cookie)
             times.append((time.perf_counter() - t0) * 1000)
         results["child page (HTML)"] = times
+        if enriched:
+            times = []
+            for cid in rng.sample(enriched, min(a.runs, len(enriched))):
+                t0 = time.perf_counter()
+                call("GET", f"/children/{cid}", cookie=cookie)
+                times.append((time.perf_counter() - t0) * 1000)
+            results["child page, placed + family"] = times
         times = []
         for cid in rng.sample(ids, min(a.runs, len(ids))):
             t0 = time.perf_counter()

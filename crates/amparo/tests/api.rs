@@ -1245,9 +1245,31 @@ on_both!(
     pairs_of_words_find_what_words_one_by_one_find
 );
 
+/// A child's HTML page as the user sees it after signing in.
+async fn child_page_text(base: &str, username: &str, child: &str) -> String {
+    let api = Api::cookies(base);
+    let r = api
+        .post(
+            "/session",
+            json!({"username": username, "password": password_of(username)}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let url = format!("{base}/children/{child}");
+    api.client
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 /// A database from before migration 10, or whose rebuild was cut short (no search
 /// keys, an index missing, the migration not recorded): the next start rebuilds every
-/// record's keys and indexes, and search finds the children again.
+/// record's keys and indexes; search finds the children again, and the child's page
+/// its relationships.
 async fn search_keys_are_rebuilt_at_start(db: Db) {
     let Some(mut server) = Server::start(db).await else {
         return;
@@ -1258,6 +1280,23 @@ async fn search_keys_are_rebuilt_at_start(db: Db) {
         .post("/children/search", json!({"q": "Yaakov Testman"}))
         .await;
     assert_eq!(before.body["total"], 1, "{}", before.body);
+    // A mother, shown on the child's page through the relationship's "@id" key.
+    let mother = w
+        .caseworker
+        .create(
+            "/persons",
+            json!({"names": [{"given": "Perlina", "family": "Madrenueva"}], "sex": "female"}),
+        )
+        .await;
+    w.caseworker
+        .create(
+            "/relationships",
+            json!({"from": mother["id"], "to": w.child_a, "kind": "mother", "source": "intake"}),
+        )
+        .await;
+    assert!(child_page_text(&server.base, "rbcw", &w.child_a)
+        .await
+        .contains("Madrenueva"));
     server.kill();
     let url = match &server.database_url {
         Some(u) => u.clone(),
@@ -1304,6 +1343,9 @@ async fn search_keys_are_rebuilt_at_start(db: Db) {
     .await
     .unwrap();
     assert_eq!(indexes, 1);
+    assert!(child_page_text(&again.base, "rbcw", &w.child_a)
+        .await
+        .contains("Madrenueva"));
 }
 on_both!(rebuild_keys, search_keys_are_rebuilt_at_start);
 

@@ -102,7 +102,12 @@ impl Server {
             .arg("127.0.0.1:0")
             .env_remove("AMPARO_DATABASE_URL")
             .stdout(Stdio::piped())
-            .stderr(Stdio::null());
+            // Kept beside the data so that a server that did not start says why.
+            .stderr(
+                std::fs::File::create(data_dir.join("server.log"))
+                    .map(Stdio::from)
+                    .unwrap_or(Stdio::null()),
+            );
         let mut process = cmd.spawn().expect("start amparo");
         let stdout = process.stdout.take().unwrap();
         let mut reader = BufReader::new(stdout);
@@ -122,7 +127,11 @@ impl Server {
             }
             line.clear();
         }
-        assert!(!base.is_empty(), "server did not start");
+        assert!(
+            !base.is_empty(),
+            "server did not start: {}",
+            std::fs::read_to_string(data_dir.join("server.log")).unwrap_or_default()
+        );
         // Keep draining stdout so the server never blocks on a full pipe.
         std::thread::spawn(move || {
             let mut sink = String::new();
