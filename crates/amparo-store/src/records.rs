@@ -698,22 +698,15 @@ pub(crate) async fn rebuild_search_keys(
             let data: String = r.try_get("data")?;
             let data: Value =
                 serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            // The names as each kind's `Record::names` gives them: its names, and a
-            // visit log entry's visitor.
-            let mut names: Vec<amparo_domain::names::Name> = data
-                .get("names")
-                .and_then(|n| serde_json::from_value(n.clone()).ok())
-                .unwrap_or_default();
-            if let Some(v) = data
-                .get("visitor")
-                .and_then(|n| serde_json::from_value(n.clone()).ok())
-            {
-                names.push(v);
-            }
-            let names: Vec<String> = names.iter().map(|n| n.full()).collect();
             let Some(kind_of) = Kind::parse(&kind) else {
                 return Err(StoreError::Corrupt(format!("record {id}: unknown kind")));
             };
+            // A record that no longer reads as its type keeps its case number and
+            // wristband keys; the server still starts, and says which record.
+            let names = stored_names(kind_of, &data).unwrap_or_else(|| {
+                tracing::warn!(record = %id, kind = %kind, "stored data does not read as its kind; its names are not indexed");
+                Vec::new()
+            });
             let terms = record_terms(
                 &names,
                 kind_of,
@@ -735,6 +728,43 @@ pub(crate) async fn rebuild_search_keys(
         }
     }
     Ok(done)
+}
+
+/// The names a stored record is searched by, as its kind's `Record::names` gives them
+/// (a tracing request's sought names, a visit's visitor...): the rebuild reads the
+/// record as its own type, so it writes the keys a create or an update would. `None`
+/// when the stored data no longer reads as its type.
+fn stored_names(kind: Kind, data: &Value) -> Option<Vec<String>> {
+    fn of<T: Record>(data: &Value) -> Option<Vec<String>> {
+        let rec: T = serde_json::from_value(data.clone()).ok()?;
+        Some(rec.names().iter().map(|n| n.full()).collect())
+    }
+    use amparo_domain::records as r;
+    // Every kind, no wildcard: a new kind must say how it is named.
+    match kind {
+        Kind::Operation => of::<r::Operation>(data),
+        Kind::Child => of::<r::Child>(data),
+        Kind::Person => of::<r::Person>(data),
+        Kind::Relationship => of::<r::Relationship>(data),
+        Kind::Household => of::<r::Household>(data),
+        Kind::Facility => of::<r::Facility>(data),
+        Kind::Placement => of::<r::Placement>(data),
+        Kind::RiskFlag => of::<r::RiskFlag>(data),
+        Kind::Incident => of::<r::Incident>(data),
+        Kind::RollCall => of::<r::RollCall>(data),
+        Kind::RollCallMark => of::<r::RollCallMark>(data),
+        Kind::MissingAlert => of::<r::MissingAlert>(data),
+        Kind::Restriction => of::<r::Restriction>(data),
+        Kind::Visit => of::<r::Visit>(data),
+        Kind::Site => of::<r::Site>(data),
+        Kind::WelfareCheck => of::<r::WelfareCheck>(data),
+        Kind::Allegation => of::<r::Allegation>(data),
+        Kind::Evidence => of::<r::Evidence>(data),
+        Kind::CarePlan => of::<r::CarePlan>(data),
+        Kind::Task => of::<r::Task>(data),
+        Kind::Release => of::<r::Release>(data),
+        Kind::TracingRequest => of::<r::TracingRequest>(data),
+    }
 }
 
 /// Fill the summary columns of records written before they existed.

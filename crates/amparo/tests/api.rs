@@ -1297,6 +1297,23 @@ async fn search_keys_are_rebuilt_at_start(db: Db) {
     assert!(child_page_text(&server.base, "rbcw", &w.child_a)
         .await
         .contains("Madrenueva"));
+    // A tracing request is searched by the names it seeks (not a `names` field).
+    w.caseworker
+        .create(
+            "/tracing-requests",
+            json!({"sought_names": [{"given": "Yankelito", "family": "Buscadoman"}],
+                   "sought_sex": "male", "sought_birth": {"precision": "year", "year": 2014},
+                   "requester_name": {"given": "Perlina", "family": "Madrenueva"},
+                   "relationship_claimed": "mother", "contact": "+1 555 0100 (test)",
+                   "consent_to_share": true}),
+        )
+        .await;
+    let sought = json!({"q": "yankelito buscadoman"});
+    let found = w
+        .caseworker
+        .post("/tracing-requests/search", sought.clone())
+        .await;
+    assert_eq!(found.body["total"], 1, "{}", found.body);
     server.kill();
     let url = match &server.database_url {
         Some(u) => u.clone(),
@@ -1343,6 +1360,8 @@ async fn search_keys_are_rebuilt_at_start(db: Db) {
     .await
     .unwrap();
     assert_eq!(indexes, 1);
+    let found = api.post("/tracing-requests/search", sought).await;
+    assert_eq!(found.body["total"], 1, "{}", found.body);
     assert!(child_page_text(&again.base, "rbcw", &w.child_a)
         .await
         .contains("Madrenueva"));
