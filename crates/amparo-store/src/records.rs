@@ -662,17 +662,21 @@ pub(crate) async fn rebuild_search_keys(
     backend: Backend,
 ) -> Result<u64, StoreError> {
     const BATCH: i64 = 2_000;
+    // One connection for every step: on SQLite another pooled connection could still
+    // read the schema from before the indexes were dropped, and its CREATE INDEX then
+    // failed with "index already exists" (a server that did not start, in CI).
+    let mut conn = pool.acquire().await?;
     for (create, _) in SEARCH_KEY_INDEXES {
         let name = create.split(' ').nth(2).unwrap_or_default();
         sqlx::raw_sql(&format!("DROP INDEX IF EXISTS {name}"))
-            .execute(pool)
+            .execute(&mut *conn)
             .await?;
     }
     let empty = match backend {
         Backend::Sqlite => "DELETE FROM search_keys",
         Backend::Postgres => "TRUNCATE search_keys",
     };
-    sqlx::raw_sql(empty).execute(pool).await?;
+    sqlx::raw_sql(empty).execute(&mut *conn).await?;
     let mut after = String::new();
     let mut done = 0u64;
     loop {
@@ -682,13 +686,13 @@ pub(crate) async fn rebuild_search_keys(
         )
         .bind(after.clone())
         .bind(BATCH)
-        .fetch_all(pool)
+        .fetch_all(&mut *conn)
         .await?;
         let Some(last) = rows.last() else {
             break;
         };
         after = last.try_get("id")?;
-        let mut tx = pool.begin().await?;
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
         for r in &rows {
             let id: String = r.try_get("id")?;
             let agency: String = r.try_get("agency_id")?;
@@ -724,7 +728,7 @@ pub(crate) async fn rebuild_search_keys(
     }
     for (create, only) in SEARCH_KEY_INDEXES {
         if only.is_none_or(|b| b == backend) {
-            sqlx::raw_sql(create).execute(pool).await?;
+            sqlx::raw_sql(create).execute(&mut *conn).await?;
         }
     }
     Ok(done)
