@@ -472,6 +472,28 @@ fn compare(a: &Prepared, b: &Prepared) -> Vector {
             family = Some(y.max(1));
         }
     }
+    // A record with one name only may hold it in either field ("Talbott" alone against
+    // "James Talbot"): it is compared with the other record's name it is closest to,
+    // and the field it is not counts as missing.
+    let lone = |p: &Prepared| p.given.is_empty() != p.family.is_empty();
+    let both = |p: &Prepared| !p.given.is_empty() && !p.family.is_empty();
+    if (lone(a) && both(b)) || (lone(b) && both(a)) {
+        let given_only = a.family.is_empty() || b.family.is_empty();
+        let (direct, crossed) = if given_only {
+            (given, sg.or(sf))
+        } else {
+            (family, sg.or(sf))
+        };
+        if let (Some(d), Some(c)) = (direct, crossed) {
+            if c < d {
+                if given_only {
+                    (given, family) = (None, Some(c));
+                } else {
+                    (given, family) = (Some(c), None);
+                }
+            }
+        }
+    }
     // One name written in the other's place, the other name different or missing
     // ("Crook, Channing" against "Bethany Crook"): the family name agrees through the
     // swap, and the names left over are compared with each other.
@@ -518,7 +540,18 @@ fn block_keys(p: &Prepared) -> Vec<String> {
     let mut keys = Vec::new();
     let g1 = p.given_skel.chars().next();
     let year = p.birth.year;
-    for code in p.family_dm.iter().take(2) {
+    // A lone name may be either: it stands in for the missing one.
+    let family_dm = if p.family_dm.is_empty() {
+        &p.given_dm
+    } else {
+        &p.family_dm
+    };
+    let given_dm = if p.given_dm.is_empty() {
+        &p.family_dm
+    } else {
+        &p.given_dm
+    };
+    for code in family_dm.iter().take(2) {
         if let Some(g) = g1 {
             keys.push(format!("f{code}{g}"));
         }
@@ -526,7 +559,7 @@ fn block_keys(p: &Prepared) -> Vec<String> {
             keys.push(format!("y{code}{y}"));
         }
     }
-    for code in p.given_dm.iter().take(1) {
+    for code in given_dm.iter().take(1) {
         if let Some(y) = year {
             keys.push(format!("g{code}{y}"));
         }
@@ -750,6 +783,54 @@ struct Scored {
     model: Model,
     pairs: Vec<(u32, u32)>,
     bits: Vec<f64>,
+    prepared: Vec<Prepared>,
+    weights: Weights,
+}
+
+/// What scoring a pair needs besides the model: how often each exact name occurs.
+struct Weights {
+    tf_given: HashMap<String, f64>,
+    tf_family: HashMap<String, f64>,
+    n: f64,
+}
+
+impl Weights {
+    fn new(prepared: &[Prepared]) -> Weights {
+        let mut tf_given: HashMap<String, f64> = HashMap::new();
+        let mut tf_family: HashMap<String, f64> = HashMap::new();
+        for p in prepared {
+            *tf_given.entry(p.given.clone()).or_default() += 1.0;
+            *tf_family.entry(p.family.clone()).or_default() += 1.0;
+        }
+        Weights {
+            tf_given,
+            tf_family,
+            n: prepared.len() as f64,
+        }
+    }
+
+    /// The weight of evidence in bits of one compared pair, prior included.
+    #[allow(clippy::needless_range_loop)] // fields index several parallel arrays
+    fn bits(&self, model: &Model, a: &Prepared, v: &Vector) -> f64 {
+        let mut score = log2(model.prior / (1.0 - model.prior));
+        for f in 0..FIELDS {
+            if let Some(l) = v[f] {
+                let mut u = model.u[f][l as usize];
+                if l == 0 && (f == GIVEN || f == FAMILY) {
+                    let (tf, value) = if f == GIVEN {
+                        (&self.tf_given, a.given.as_str())
+                    } else {
+                        (&self.tf_family, a.family.as_str())
+                    };
+                    let freq = tf.get(value).copied().unwrap_or(1.0) / self.n;
+                    // Agreeing on a rare name says more than on a common one.
+                    u = freq.max(1.0 / self.n);
+                }
+                score += log2(model.m[f][l as usize] / u);
+            }
+        }
+        score
+    }
 }
 
 fn probability(bits: f64) -> f64 {
@@ -778,8 +859,8 @@ pub fn link(people: &[Person], split: Option<usize>, threshold: f64) -> Linkage 
     }
 }
 
-/// Evidence at or below this (about 1 in 60) counts as "not the same person"; pairs
-/// never compared (blocking kept them apart) count the same.
+/// Evidence at or below this (about 1 in 60) counts as "not the same person". Pairs
+/// blocking kept apart are compared when their groups meet.
 const GROUP_FLOOR_BITS: f64 = -6.0;
 /// A record or group joins another only when its average evidence over all their
 /// members is at least this (odds of about 1 to 8): one strong link cannot drag a
@@ -805,6 +886,13 @@ pub fn dedupe(people: &[Person], threshold: f64) -> Linkage {
             .ok()
             .map(|i| scored.bits[i])
     };
+    // Any pair's evidence: as scored, or compared now when blocking kept it apart.
+    let evidence = |a: u32, b: u32| -> f64 {
+        bits_of(a, b).unwrap_or_else(|| {
+            let (x, y) = (&scored.prepared[a as usize], &scored.prepared[b as usize]);
+            scored.weights.bits(&scored.model, x, &compare(x, y))
+        })
+    };
     let mut seeds: Vec<usize> = (0..scored.pairs.len())
         .filter(|&i| probability(scored.bits[i]) >= threshold)
         .collect();
@@ -827,27 +915,21 @@ pub fn dedupe(people: &[Person], threshold: f64) -> Linkage {
         if cross > GROUP_MAX_PAIRS {
             continue;
         }
-        let mut total = 0.0;
-        for &x in &members[ga] {
-            for &y in &members[gb] {
-                total += bits_of(x, y).map_or(GROUP_FLOOR_BITS, |b| b.max(GROUP_FLOOR_BITS));
-            }
-        }
+        let between: Vec<(u32, u32, f64)> = members[ga]
+            .iter()
+            .flat_map(|&x| members[gb].iter().map(move |&y| (x.min(y), x.max(y))))
+            .map(|(x, y)| (x, y, evidence(x, y)))
+            .collect();
+        let total: f64 = between.iter().map(|t| t.2.max(GROUP_FLOOR_BITS)).sum();
         if total / (cross as f64) < GROUP_NEED_BITS {
             continue;
         }
         let joined = probability(scored.bits[i]);
-        for &x in &members[ga] {
-            for &y in &members[gb] {
-                let (p, q) = if x < y { (x, y) } else { (y, x) };
-                let own = bits_of(p, q).map_or(0.0, probability);
-                out.push(Pair {
-                    a: p as usize,
-                    b: q as usize,
-                    probability: own.max(joined),
-                });
-            }
-        }
+        out.extend(between.iter().map(|&(x, y, bits)| Pair {
+            a: x as usize,
+            b: y as usize,
+            probability: probability(bits).max(joined),
+        }));
         let (keep, gone) = if members[ga].len() >= members[gb].len() {
             (ga, gb)
         } else {
@@ -912,36 +994,19 @@ fn score(people: &[Person], split: Option<usize>) -> Scored {
         u,
         prior: global_prior,
     };
-    // Term frequencies of exact names, for the adjustment of common names.
-    let mut tf_given: HashMap<&str, f64> = HashMap::new();
-    let mut tf_family: HashMap<&str, f64> = HashMap::new();
-    for p in &prepared {
-        *tf_given.entry(p.given.as_str()).or_default() += 1.0;
-        *tf_family.entry(p.family.as_str()).or_default() += 1.0;
+    let weights = Weights::new(&prepared);
+    let bits = pairs
+        .iter()
+        .zip(&vectors)
+        .map(|(&(a, _), v)| weights.bits(&model, &prepared[a as usize], v))
+        .collect();
+    Scored {
+        model,
+        pairs,
+        bits,
+        prepared,
+        weights,
     }
-    let base = log2(model.prior / (1.0 - model.prior));
-    let mut bits = Vec::with_capacity(pairs.len());
-    for (&(a, _), v) in pairs.iter().zip(&vectors) {
-        let mut score = base;
-        for f in 0..FIELDS {
-            if let Some(l) = v[f] {
-                let mut u = model.u[f][l as usize];
-                if l == 0 && (f == GIVEN || f == FAMILY) {
-                    let (tf, value) = if f == GIVEN {
-                        (&tf_given, prepared[a as usize].given.as_str())
-                    } else {
-                        (&tf_family, prepared[a as usize].family.as_str())
-                    };
-                    let freq = tf.get(value).copied().unwrap_or(1.0) / n;
-                    // Agreeing on a rare name says more than on a common one.
-                    u = freq.max(1.0 / n);
-                }
-                score += log2(model.m[f][l as usize] / u);
-            }
-        }
-        bits.push(score);
-    }
-    Scored { model, pairs, bits }
 }
 
 /// Explain a pair's score field by field.
@@ -1102,6 +1167,25 @@ mod tests {
         };
         assert_eq!(birth_level(&year_only, &b(2014, 7, 9)), Some(3));
         assert_eq!(birth_level(&BirthParts::default(), &b(2014, 7, 9)), None);
+    }
+
+    #[test]
+    fn a_lone_name_is_compared_as_either_name() {
+        let prep = |g: &str, f: &str| prepare(&p("x", g, f, 1726, 6, 27));
+        let full = prep("James", "Talbot");
+        for lone in [prep("Talbott", ""), prep("", "Talbott")] {
+            for v in [compare(&lone, &full), compare(&full, &lone)] {
+                assert_eq!(v[GIVEN], None, "{v:?}");
+                assert!(v[FAMILY].is_some_and(|l| l <= 2), "{v:?}");
+            }
+            // Blocking brings them together too.
+            assert_eq!(candidates(&[lone, prep("James", "Talbot")], None), [(0, 1)]);
+        }
+        let v = compare(&prep("", "James"), &full);
+        assert_eq!((v[GIVEN], v[FAMILY]), (Some(0), None), "{v:?}");
+        // Two full names are compared field by field as before.
+        let v = compare(&prep("Talbot", "James"), &prep("James", "Talbot"));
+        assert!(v[GIVEN].is_some() && v[FAMILY].is_some(), "{v:?}");
     }
 
     #[test]
