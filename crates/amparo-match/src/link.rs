@@ -809,54 +809,6 @@ struct Scored {
     model: Model,
     pairs: Vec<(u32, u32)>,
     bits: Vec<f64>,
-    prepared: Vec<Prepared>,
-    weights: Weights,
-}
-
-/// What scoring a pair needs besides the model: how often each exact name occurs.
-struct Weights {
-    tf_given: HashMap<String, f64>,
-    tf_family: HashMap<String, f64>,
-    n: f64,
-}
-
-impl Weights {
-    fn new(prepared: &[Prepared]) -> Weights {
-        let mut tf_given: HashMap<String, f64> = HashMap::new();
-        let mut tf_family: HashMap<String, f64> = HashMap::new();
-        for p in prepared {
-            *tf_given.entry(p.given.clone()).or_default() += 1.0;
-            *tf_family.entry(p.family.clone()).or_default() += 1.0;
-        }
-        Weights {
-            tf_given,
-            tf_family,
-            n: prepared.len() as f64,
-        }
-    }
-
-    /// The weight of evidence in bits of one compared pair, prior included.
-    #[allow(clippy::needless_range_loop)] // fields index several parallel arrays
-    fn bits(&self, model: &Model, a: &Prepared, v: &Vector) -> f64 {
-        let mut score = log2(model.prior / (1.0 - model.prior));
-        for f in 0..FIELDS {
-            if let Some(l) = v[f] {
-                let mut u = model.u[f][l as usize];
-                if l == 0 && (f == GIVEN || f == FAMILY) {
-                    let (tf, value) = if f == GIVEN {
-                        (&self.tf_given, a.given.as_str())
-                    } else {
-                        (&self.tf_family, a.family.as_str())
-                    };
-                    let freq = tf.get(value).copied().unwrap_or(1.0) / self.n;
-                    // Agreeing on a rare name says more than on a common one.
-                    u = freq.max(1.0 / self.n);
-                }
-                score += log2(model.m[f][l as usize] / u);
-            }
-        }
-        score
-    }
 }
 
 fn probability(bits: f64) -> f64 {
@@ -885,8 +837,8 @@ pub fn link(people: &[Person], split: Option<usize>, threshold: f64) -> Linkage 
     }
 }
 
-/// Evidence at or below this (about 1 in 60) counts as "not the same person". Pairs
-/// blocking kept apart are compared when their groups meet.
+/// Evidence at or below this (about 1 in 60) counts as "not the same person"; pairs
+/// never compared (blocking kept them apart) count the same.
 const GROUP_FLOOR_BITS: f64 = -6.0;
 /// A record or group joins another only when its average evidence over all their
 /// members is at least this (odds of about 1 to 8): one strong link cannot drag a
@@ -912,13 +864,6 @@ pub fn dedupe(people: &[Person], threshold: f64) -> Linkage {
             .ok()
             .map(|i| scored.bits[i])
     };
-    // Any pair's evidence: as scored, or compared now when blocking kept it apart.
-    let evidence = |a: u32, b: u32| -> f64 {
-        bits_of(a, b).unwrap_or_else(|| {
-            let (x, y) = (&scored.prepared[a as usize], &scored.prepared[b as usize]);
-            scored.weights.bits(&scored.model, x, &compare(x, y))
-        })
-    };
     let mut seeds: Vec<usize> = (0..scored.pairs.len())
         .filter(|&i| probability(scored.bits[i]) >= threshold)
         .collect();
@@ -941,21 +886,27 @@ pub fn dedupe(people: &[Person], threshold: f64) -> Linkage {
         if cross > GROUP_MAX_PAIRS {
             continue;
         }
-        let between: Vec<(u32, u32, f64)> = members[ga]
-            .iter()
-            .flat_map(|&x| members[gb].iter().map(move |&y| (x.min(y), x.max(y))))
-            .map(|(x, y)| (x, y, evidence(x, y)))
-            .collect();
-        let total: f64 = between.iter().map(|t| t.2.max(GROUP_FLOOR_BITS)).sum();
+        let mut total = 0.0;
+        for &x in &members[ga] {
+            for &y in &members[gb] {
+                total += bits_of(x, y).map_or(GROUP_FLOOR_BITS, |b| b.max(GROUP_FLOOR_BITS));
+            }
+        }
         if total / (cross as f64) < GROUP_NEED_BITS {
             continue;
         }
         let joined = probability(scored.bits[i]);
-        out.extend(between.iter().map(|&(x, y, bits)| Pair {
-            a: x as usize,
-            b: y as usize,
-            probability: probability(bits).max(joined),
-        }));
+        for &x in &members[ga] {
+            for &y in &members[gb] {
+                let (p, q) = if x < y { (x, y) } else { (y, x) };
+                let own = bits_of(p, q).map_or(0.0, probability);
+                out.push(Pair {
+                    a: p as usize,
+                    b: q as usize,
+                    probability: own.max(joined),
+                });
+            }
+        }
         let (keep, gone) = if members[ga].len() >= members[gb].len() {
             (ga, gb)
         } else {
@@ -1020,19 +971,36 @@ fn score(people: &[Person], split: Option<usize>) -> Scored {
         u,
         prior: global_prior,
     };
-    let weights = Weights::new(&prepared);
-    let bits = pairs
-        .iter()
-        .zip(&vectors)
-        .map(|(&(a, _), v)| weights.bits(&model, &prepared[a as usize], v))
-        .collect();
-    Scored {
-        model,
-        pairs,
-        bits,
-        prepared,
-        weights,
+    // Term frequencies of exact names, for the adjustment of common names.
+    let mut tf_given: HashMap<&str, f64> = HashMap::new();
+    let mut tf_family: HashMap<&str, f64> = HashMap::new();
+    for p in &prepared {
+        *tf_given.entry(p.given.as_str()).or_default() += 1.0;
+        *tf_family.entry(p.family.as_str()).or_default() += 1.0;
     }
+    let base = log2(model.prior / (1.0 - model.prior));
+    let mut bits = Vec::with_capacity(pairs.len());
+    for (&(a, _), v) in pairs.iter().zip(&vectors) {
+        let mut score = base;
+        for f in 0..FIELDS {
+            if let Some(l) = v[f] {
+                let mut u = model.u[f][l as usize];
+                if l == 0 && (f == GIVEN || f == FAMILY) {
+                    let (tf, value) = if f == GIVEN {
+                        (&tf_given, prepared[a as usize].given.as_str())
+                    } else {
+                        (&tf_family, prepared[a as usize].family.as_str())
+                    };
+                    let freq = tf.get(value).copied().unwrap_or(1.0) / n;
+                    // Agreeing on a rare name says more than on a common one.
+                    u = freq.max(1.0 / n);
+                }
+                score += log2(model.m[f][l as usize] / u);
+            }
+        }
+        bits.push(score);
+    }
+    Scored { model, pairs, bits }
 }
 
 /// Explain a pair's score field by field.
