@@ -98,6 +98,15 @@ fn decode_text(bytes: &[u8]) -> String {
     }
 }
 
+/// One field's text: UTF-8 when it is, otherwise Windows-1252 (what spreadsheet
+/// programs on Spanish-language Windows write), so "López" survives either way.
+pub fn decode_field(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => std::borrow::Cow::Owned(bytes.iter().map(|&b| cp1252(b)).collect()),
+    }
+}
+
 fn cp1252(b: u8) -> char {
     const HIGH: [char; 32] = [
         '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž',
@@ -112,7 +121,7 @@ fn cp1252(b: u8) -> char {
 
 /// Spanish-language spreadsheet programs write `;`-separated CSV; pick the separator
 /// that occurs most in the header line.
-fn guess_delimiter(text: &str) -> u8 {
+pub fn guess_delimiter(text: &str) -> u8 {
     let first = text.lines().next().unwrap_or("");
     [b',', b';', b'\t']
         .into_iter()

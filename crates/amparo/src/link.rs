@@ -1,4 +1,5 @@
 //! `amparo link`: find the same person across person CSV files.
+use amparo_io::table::{decode_field, guess_delimiter};
 use amparo_match::link::{clusters, dedupe, link, one_to_one, BirthParts, Person};
 use std::collections::HashMap;
 use std::io::Write;
@@ -18,7 +19,7 @@ const COLUMNS: [&str; 10] = [
     "place",
 ];
 
-/// Parse a birth date: YYYY, YYYY-MM, YYYY-MM-DD or YYYYMMDD.
+/// Parse a birth date: YYYY, YYYY-MM, YYYY-MM-DD, YYYYMMDD or DD/MM/YYYY.
 pub fn parse_birth(raw: &str) -> Result<BirthParts, String> {
     let t = raw.trim();
     let num = |s: &str| {
@@ -61,8 +62,17 @@ pub fn parse_birth(raw: &str) -> Result<BirthParts, String> {
             ..b
         }),
         _ => {
-            let parts: Vec<&str> = t.split('-').collect();
+            let parts: Vec<&str> = t.split(['-', '/', '.']).collect();
             match parts.as_slice() {
+                // Day first, as Latin America and Europe write it; a month-first date
+                // read this way still agrees through the day/month swap.
+                [d, m, y] if y.len() == 4 && d.len() <= 2 => {
+                    let (y, m, d) = (num(y)?, num(m)?, num(d)?);
+                    check(y as i32, Some(m), Some(d)).map(|b| BirthParts {
+                        digits: eight(&format!("{y:04}{m:02}{d:02}")),
+                        ..b
+                    })
+                }
                 [y, m] => check(num(y)? as i32, Some(num(m)?), None),
                 [y, m, d] => {
                     check(num(y)? as i32, Some(num(m)?), Some(num(d)?)).map(|b| BirthParts {
@@ -71,7 +81,7 @@ pub fn parse_birth(raw: &str) -> Result<BirthParts, String> {
                     })
                 }
                 _ => Err(format!(
-                    "'{raw}' is not a date: use YYYY, YYYY-MM, YYYY-MM-DD or YYYYMMDD"
+                    "'{raw}' is not a date: use YYYY, YYYY-MM, YYYY-MM-DD, YYYYMMDD or DD/MM/YYYY"
                 )),
             }
         }
@@ -84,17 +94,37 @@ pub fn read_people(
     map: &HashMap<String, String>,
     warn: &mut dyn Write,
 ) -> Result<Vec<Person>, String> {
+    let cannot_read = |e: &dyn std::fmt::Display| format!("cannot read {}: {e}", path.display());
+    // Spreadsheets in Spanish write `;` between fields: the header line says which.
+    let mut first = Vec::new();
+    std::io::BufRead::read_until(
+        &mut std::io::BufReader::new(std::fs::File::open(path).map_err(|e| cannot_read(&e))?),
+        b'\n',
+        &mut first,
+    )
+    .map_err(|e| cannot_read(&e))?;
+    if first.iter().all(u8::is_ascii_whitespace) {
+        return Err(format!(
+            "{}: the file is empty; its first line must name the columns ({})",
+            path.display(),
+            COLUMNS.join(", ")
+        ));
+    }
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
+        .delimiter(guess_delimiter(&decode_field(&first)))
         .from_path(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        .map_err(|e| cannot_read(&e))?;
     let headers: Vec<String> = reader
-        .headers()
+        .byte_headers()
         .map_err(|e| format!("{}: no header line: {e}", path.display()))?
         .iter()
         .map(|h| {
-            let h = h.trim().trim_start_matches('\u{feff}').to_string();
+            let h = decode_field(h)
+                .trim()
+                .trim_start_matches('\u{feff}')
+                .to_string();
             map.get(&h).cloned().unwrap_or(h)
         })
         .collect();
@@ -108,7 +138,7 @@ pub fn read_people(
         ));
     }
     let mut people = Vec::new();
-    for (n, row) in reader.records().enumerate() {
+    for (n, row) in reader.byte_records().enumerate() {
         let line = n + 2;
         let row = match row {
             Ok(r) => r,
@@ -124,9 +154,8 @@ pub fn read_people(
         let get = |c: &str| {
             idx[c]
                 .and_then(|i| row.get(i))
-                .unwrap_or("")
-                .trim()
-                .to_string()
+                .map(|v| decode_field(v).trim().to_string())
+                .unwrap_or_default()
         };
         let id = get("id");
         if id.is_empty() {
@@ -328,6 +357,13 @@ mod tests {
     }
     #[test]
     fn birth_forms() {
+        for day_first in ["04/05/2013", "4.5.2013", "04-05-2013"] {
+            let b = parse_birth(day_first).unwrap();
+            assert_eq!((b.year, b.month, b.day), (Some(2013), Some(5), Some(4)));
+            assert_eq!(b.digits, Some(*b"20130504"));
+        }
+        assert!(parse_birth("31/02/2013").is_err());
+        assert!(parse_birth("2013/05").is_ok());
         assert_eq!(parse_birth("2015").map(|b| b.year), Ok(Some(2015)));
         assert_eq!(
             parse_birth("19151111").map(|b| (b.month, b.day)),

@@ -122,3 +122,80 @@ fn links_spellings_and_reports_bad_rows() {
     assert_eq!(r.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&r.stderr).contains("--map"));
 }
+
+/// Windows-1252 text, as a spreadsheet program on Spanish-language Windows saves it.
+fn cp1252(text: &str) -> Vec<u8> {
+    text.chars()
+        .map(|c| u8::try_from(u32::from(c)).expect("Latin-1 text"))
+        .collect()
+}
+
+#[test]
+fn reads_spreadsheet_csv_with_semicolons_and_windows_accents() {
+    let dir = temp_dir("link-es");
+    let a = dir.join("a.csv");
+    let b = dir.join("b.csv");
+    let mut rows_a = String::from("id,given_name,family_name,birth_date\n");
+    let mut rows_b = String::from("id;given_name;family_name;birth_date\n");
+    rows_a.push_str("gt-1,José,Pérez Núñez,2013-05-04\n");
+    rows_b.push_str("mx-1;José;Pérez Núñez;04/05/2013\n");
+    rows_b.push_str("mx-2;Íñigo;Muñoz;2011\n");
+    let givens = ["Lucía", "Inés", "Andrés", "Ramón", "Sofía", "Julián"];
+    let families = ["Gómez", "Martínez", "Hernández", "López", "Díaz", "Sánchez"];
+    for i in 0..150 {
+        rows_a.push_str(&format!(
+            "ga-{i},{},{},{}\n",
+            givens[i % 6],
+            families[(i / 6) % 6],
+            2000 + i % 15
+        ));
+        rows_b.push_str(&format!(
+            "mb-{i};{};{};{}\n",
+            givens[(i + 1) % 6],
+            families[(i / 2) % 6],
+            1980 + i % 9
+        ));
+    }
+    std::fs::write(&a, rows_a).unwrap();
+    std::fs::write(&b, cp1252(&rows_b)).unwrap();
+    let out = dir.join("pairs.csv");
+    let run = Command::new(bin())
+        .args(["link", "--input"])
+        .arg(&a)
+        .arg("--against")
+        .arg(&b)
+        .arg("--output")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    assert!(!stderr.contains("unreadable"), "every row read: {stderr}");
+    assert!(
+        !stderr.contains("04/05/2013"),
+        "a day-first date is read: {stderr}"
+    );
+    assert!(stderr.contains("303 records"), "{stderr}");
+    let pairs = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        pairs.contains("gt-1,mx-1,"),
+        "the accented name read from Windows-1252 agrees with UTF-8: {pairs}"
+    );
+
+    // An empty file says what it needs instead of listing no columns.
+    let empty = dir.join("empty.csv");
+    std::fs::write(&empty, "").unwrap();
+    let r = Command::new(bin())
+        .args(["link", "--input"])
+        .arg(&empty)
+        .arg("--output")
+        .arg(dir.join("z.csv"))
+        .output()
+        .unwrap();
+    assert_eq!(r.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&r.stderr);
+    assert!(
+        stderr.contains("empty") && stderr.contains("given_name"),
+        "{stderr}"
+    );
+}
