@@ -128,7 +128,8 @@ pub fn read_people(
             map.get(&h).cloned().unwrap_or(h)
         })
         .collect();
-    let col = |name: &str| headers.iter().position(|h| h == name);
+    // "ID" or "Given_Name" as a spreadsheet capitalises them are the same columns.
+    let col = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
     let idx: HashMap<&str, Option<usize>> = COLUMNS.iter().map(|c| (*c, col(c))).collect();
     if idx["id"].is_none() {
         return Err(format!(
@@ -138,6 +139,7 @@ pub fn read_people(
         ));
     }
     let mut people = Vec::new();
+    let mut first_line_of: HashMap<String, usize> = HashMap::new();
     for (n, row) in reader.byte_records().enumerate() {
         let line = n + 2;
         let row = match row {
@@ -162,6 +164,16 @@ pub fn read_people(
             let _ = writeln!(warn, "{}: line {line}: empty id; skipped", path.display());
             continue;
         }
+        // Two rows with one id would come out as a pair of that id with itself.
+        if let Some(earlier) = first_line_of.get(&id) {
+            let _ = writeln!(
+                warn,
+                "{}: line {line}: id '{id}' is already used on line {earlier}; skipped (give each row its own id)",
+                path.display()
+            );
+            continue;
+        }
+        first_line_of.insert(id.clone(), line);
         let mut birth = BirthParts::default();
         let raw_birth = get("birth_date");
         if !raw_birth.is_empty() {
