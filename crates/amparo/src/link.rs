@@ -95,14 +95,19 @@ pub fn read_people(
     warn: &mut dyn Write,
 ) -> Result<Vec<Person>, String> {
     let cannot_read = |e: &dyn std::fmt::Display| format!("cannot read {}: {e}", path.display());
-    // Spreadsheets in Spanish write `;` between fields: the header line says which.
+    // Spreadsheets in Spanish write `;` between fields: the header line (the first
+    // that is not blank, as the CSV reader skips blank lines) says which.
+    let mut lines =
+        std::io::BufReader::new(std::fs::File::open(path).map_err(|e| cannot_read(&e))?);
     let mut first = Vec::new();
-    std::io::BufRead::read_until(
-        &mut std::io::BufReader::new(std::fs::File::open(path).map_err(|e| cannot_read(&e))?),
-        b'\n',
-        &mut first,
-    )
-    .map_err(|e| cannot_read(&e))?;
+    while first.iter().all(u8::is_ascii_whitespace) {
+        first.clear();
+        let read = std::io::BufRead::read_until(&mut lines, b'\n', &mut first)
+            .map_err(|e| cannot_read(&e))?;
+        if read == 0 {
+            break;
+        }
+    }
     if first.iter().all(u8::is_ascii_whitespace) {
         return Err(format!(
             "{}: the file is empty; its first line must name the columns ({})",
@@ -141,10 +146,10 @@ pub fn read_people(
     let mut people = Vec::new();
     let mut first_line_of: HashMap<String, usize> = HashMap::new();
     for (n, row) in reader.byte_records().enumerate() {
-        let line = n + 2;
         let row = match row {
             Ok(r) => r,
             Err(e) => {
+                let line = e.position().map_or(n + 2, |p| p.line() as usize);
                 let _ = writeln!(
                     warn,
                     "{}: line {line}: unreadable row ({e}); skipped",
@@ -153,6 +158,8 @@ pub fn read_people(
                 continue;
             }
         };
+        // The file's own line: blank lines and quoted line breaks are counted too.
+        let line = row.position().map_or(n + 2, |p| p.line() as usize);
         let get = |c: &str| {
             idx[c]
                 .and_then(|i| row.get(i))

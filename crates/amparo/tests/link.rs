@@ -136,7 +136,7 @@ fn reads_spreadsheet_csv_with_semicolons_and_windows_accents() {
     let a = dir.join("a.csv");
     let b = dir.join("b.csv");
     let mut rows_a = String::from("id,given_name,family_name,birth_date\n");
-    let mut rows_b = String::from("ID;Given_Name;Family_Name;Birth_Date\n");
+    let mut rows_b = String::from("\nID;Given_Name;Family_Name;Birth_Date\n");
     rows_a.push_str("gt-1,José,Pérez Núñez,2013-05-04\n");
     rows_b.push_str("mx-1;José;Pérez Núñez;04/05/2013\n");
     rows_b.push_str("mx-2;Íñigo;Muñoz;2011\n");
@@ -178,7 +178,7 @@ fn reads_spreadsheet_csv_with_semicolons_and_windows_accents() {
     );
     assert!(stderr.contains("303 records"), "{stderr}");
     assert!(
-        stderr.contains("line 4: id 'mx-2' is already used on line 3"),
+        stderr.contains("line 5: id 'mx-2' is already used on line 4"),
         "a repeated id is reported and its row left out: {stderr}"
     );
     let pairs = std::fs::read_to_string(&out).unwrap();
