@@ -46,29 +46,6 @@ struct Prepared {
     family_initial: bool,
     sex: Option<char>,
     birth: BirthParts,
-    /// Each word of the other names (aliases, middle names), which may stand for the
-    /// given or the family name.
-    others: Vec<OtherName>,
-}
-
-struct OtherName {
-    text: String,
-    skel: String,
-    group: Option<usize>,
-    dm: Vec<String>,
-    initial: bool,
-}
-
-impl OtherName {
-    fn keys(&self) -> NameKeys<'_> {
-        NameKeys {
-            text: &self.text,
-            skel: &self.skel,
-            dm: &self.dm,
-            bm: &[],
-            initial: self.initial,
-        }
-    }
 }
 
 /// Words that are titles, honours or ordinals rather than names: a record that says
@@ -277,13 +254,6 @@ fn prepare(p: &Person) -> Prepared {
         }
     }
     let first = |s: &str| s.split(' ').next().unwrap_or("").to_string();
-    // The server lists every name part among the other names, the record's own given
-    // and family words included: those are compared already, each in its own field.
-    let own: Vec<String> = given
-        .split(' ')
-        .chain(family.split(' '))
-        .map(str::to_string)
-        .collect();
     Prepared {
         given_skel: skeleton(&first(&given)),
         given_group: given_names::group_of(&first(&given)),
@@ -298,24 +268,6 @@ fn prepare(p: &Person) -> Prepared {
         family,
         sex: p.sex,
         birth: p.birth,
-        others: p
-            .other_names
-            .iter()
-            .flat_map(|o| {
-                clean_name(o)
-                    .split(' ')
-                    .filter(|w| !w.is_empty() && !own.iter().any(|o| o == w))
-                    .map(str::to_string)
-                    .collect::<Vec<_>>()
-            })
-            .map(|word| OtherName {
-                skel: skeleton(&word),
-                group: given_names::group_of(&word),
-                dm: dm_codes(&word).into_iter().collect(),
-                initial: is_initial(&word),
-                text: word,
-            })
-            .collect(),
     }
 }
 
@@ -532,43 +484,10 @@ fn birth_level(a: &BirthParts, b: &BirthParts) -> Option<u8> {
 
 type Vector = [Option<u8>; FIELDS];
 
-/// A name field's level, or better when one record's other name (an alias, a middle
-/// name) agrees with the other record's name in that field ("Chepita" recorded as an
-/// alias of "María José"). Only agreements count: an other name that differs says
-/// nothing against the match.
-fn with_other_names(level: Option<u8>, a: &Prepared, b: &Prepared, given: bool) -> Option<u8> {
-    if level == Some(0) || (a.others.is_empty() && b.others.is_empty()) {
-        return level;
-    }
-    let mut best = level;
-    for (x, y) in [(a, b), (b, a)] {
-        let target = if given { given_keys(y) } else { family_keys(y) };
-        for other in &x.others {
-            let same_group = given && other.group.is_some() && other.group == y.given_group;
-            if let Some(l) = name_level(&other.keys(), &target, same_group) {
-                if l <= 2 && best.is_none_or(|b| l < b) {
-                    best = Some(l);
-                }
-            }
-        }
-    }
-    best
-}
-
 fn compare(a: &Prepared, b: &Prepared) -> Vector {
     let same_group = a.given_group.is_some() && a.given_group == b.given_group;
-    let mut given = with_other_names(
-        name_level(&given_keys(a), &given_keys(b), same_group),
-        a,
-        b,
-        true,
-    );
-    let mut family = with_other_names(
-        name_level(&family_keys(a), &family_keys(b), false),
-        a,
-        b,
-        false,
-    );
+    let mut given = name_level(&given_keys(a), &given_keys(b), same_group);
+    let mut family = name_level(&family_keys(a), &family_keys(b), false);
     // Given and family names written the other way round (often with a typo too).
     let sg = name_level(&given_keys(a), &family_keys(b), false);
     let sf = name_level(&family_keys(a), &given_keys(b), false);
@@ -1242,48 +1161,6 @@ mod tests {
         };
         assert_eq!(birth_level(&year_only, &b(2014, 7, 9)), Some(3));
         assert_eq!(birth_level(&BirthParts::default(), &b(2014, 7, 9)), None);
-    }
-
-    #[test]
-    fn other_names_can_stand_for_a_name() {
-        let with = |g: &str, f: &str, others: &[&str]| {
-            let mut x = p("x", g, f, 2014, 3, 2);
-            x.other_names = others.iter().map(|o| o.to_string()).collect();
-            prepare(&x)
-        };
-        let alias = with("María José", "López", &["Chepita"]);
-        let plain = with("Chepita", "López", &[]);
-        for v in [compare(&alias, &plain), compare(&plain, &alias)] {
-            assert_eq!((v[GIVEN], v[FAMILY]), (Some(0), Some(0)), "{v:?}");
-        }
-        // A middle name, and a maiden name standing for the family name.
-        let v = compare(
-            &with("Ana", "Cruz", &["Sofía Isabel"]),
-            &with("Isabel", "Cruz", &[]),
-        );
-        assert_eq!(v[GIVEN], Some(0), "{v:?}");
-        let v = compare(
-            &with("Ana", "Cruz", &["Quiñónez"]),
-            &with("Ana", "Quinonez", &[]),
-        );
-        assert_eq!(v[FAMILY], Some(0), "{v:?}");
-        // The record's own names listed again among its other names (as the server
-        // does) are not a second chance for the other field.
-        let listed = with("Martin", "Garcia", &["Martin", "Garcia"]);
-        let v = compare(&listed, &with("Garcia", "Lopez", &[]));
-        assert_eq!(
-            v,
-            compare(
-                &with("Martin", "Garcia", &[]),
-                &with("Garcia", "Lopez", &[])
-            )
-        );
-        // An other name that agrees with nothing changes nothing.
-        let (zoe, rosa) = (with("Ana", "Cruz", &["Zoe"]), with("Rosa", "Cruz", &[]));
-        assert_eq!(
-            compare(&zoe, &rosa),
-            compare(&with("Ana", "Cruz", &[]), &rosa)
-        );
     }
 
     #[test]
