@@ -505,12 +505,8 @@ fn compare(a: &Prepared, b: &Prepared) -> Vector {
     let both = |p: &Prepared| !p.given.is_empty() && !p.family.is_empty();
     if (lone(a) && both(b)) || (lone(b) && both(a)) {
         let given_only = a.family.is_empty() || b.family.is_empty();
-        let (direct, crossed) = if given_only {
-            (given, sg.or(sf))
-        } else {
-            (family, sg.or(sf))
-        };
-        if let (Some(d), Some(c)) = (direct, crossed) {
+        let direct = if given_only { given } else { family };
+        if let (Some(d), Some(c)) = (direct, sg.or(sf)) {
             if c < d {
                 if given_only {
                     (given, family) = (None, Some(c));

@@ -3,7 +3,13 @@
 
 mod common;
 use common::*;
-use std::process::Command;
+use std::ffi::OsStr;
+use std::process::{Command, Output};
+
+/// `amparo link` with these arguments.
+fn link(args: &[&dyn AsRef<OsStr>]) -> Output {
+    Command::new(bin()).arg("link").args(args).output().unwrap()
+}
 
 #[test]
 fn links_spellings_and_reports_bad_rows() {
@@ -53,29 +59,26 @@ fn links_spellings_and_reports_bad_rows() {
     std::fs::write(&b, rows_b).unwrap();
     let out = dir.join("pairs.csv");
     let clusters = dir.join("clusters.csv");
-    let run = Command::new(bin())
-        .args(["link", "--input"])
-        .arg(&a)
-        .arg("--against")
-        .arg(&b)
-        .arg("--output")
-        .arg(&out)
-        .arg("--clusters")
-        .arg(&clusters)
-        .args([
-            "--map",
-            "ident=id",
-            "--map",
-            "nombre=given_name",
-            "--map",
-            "apellido=family_name",
-            "--map",
-            "sexo=sex",
-            "--map",
-            "nacimiento=birth_date",
-        ])
-        .output()
-        .unwrap();
+    let run = link(&[
+        &"--input",
+        &a,
+        &"--against",
+        &b,
+        &"--output",
+        &out,
+        &"--clusters",
+        &clusters,
+        &"--map",
+        &"ident=id",
+        &"--map",
+        &"nombre=given_name",
+        &"--map",
+        &"apellido=family_name",
+        &"--map",
+        &"sexo=sex",
+        &"--map",
+        &"nacimiento=birth_date",
+    ]);
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "{stderr}");
     assert!(
@@ -104,21 +107,16 @@ fn links_spellings_and_reports_bad_rows() {
     assert!(c.contains("us-1,gt-1"), "{c}");
 
     // Odd input never crashes: a missing file, a file without an id column.
-    let missing = Command::new(bin())
-        .args(["link", "--input", "/nonexistent.csv", "--output"])
-        .arg(dir.join("x.csv"))
-        .output()
-        .unwrap();
+    let missing = link(&[
+        &"--input",
+        &"/nonexistent.csv",
+        &"--output",
+        &dir.join("x.csv"),
+    ]);
     assert_eq!(missing.status.code(), Some(2));
     let no_id = dir.join("noid.csv");
     std::fs::write(&no_id, "name\nx\n").unwrap();
-    let r = Command::new(bin())
-        .args(["link", "--input"])
-        .arg(&no_id)
-        .arg("--output")
-        .arg(dir.join("y.csv"))
-        .output()
-        .unwrap();
+    let r = link(&[&"--input", &no_id, &"--output", &dir.join("y.csv")]);
     assert_eq!(r.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&r.stderr).contains("--map"));
 }
@@ -160,15 +158,7 @@ fn reads_spreadsheet_csv_with_semicolons_and_windows_accents() {
     std::fs::write(&a, rows_a).unwrap();
     std::fs::write(&b, cp1252(&rows_b)).unwrap();
     let out = dir.join("pairs.csv");
-    let run = Command::new(bin())
-        .args(["link", "--input"])
-        .arg(&a)
-        .arg("--against")
-        .arg(&b)
-        .arg("--output")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let run = link(&[&"--input", &a, &"--against", &b, &"--output", &out]);
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "{stderr}");
     assert!(!stderr.contains("unreadable"), "every row read: {stderr}");
@@ -190,13 +180,7 @@ fn reads_spreadsheet_csv_with_semicolons_and_windows_accents() {
     // An empty file says what it needs instead of listing no columns.
     let empty = dir.join("empty.csv");
     std::fs::write(&empty, "").unwrap();
-    let r = Command::new(bin())
-        .args(["link", "--input"])
-        .arg(&empty)
-        .arg("--output")
-        .arg(dir.join("z.csv"))
-        .output()
-        .unwrap();
+    let r = link(&[&"--input", &empty, &"--output", &dir.join("z.csv")]);
     assert_eq!(r.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&r.stderr);
     assert!(
