@@ -131,6 +131,16 @@ impl Mapping {
     }
 }
 
+/// The field a column name is recognised as (`Fecha de nacimiento` -> `birth_date`),
+/// by the same folding and names as the importer; `amparo link` reads people with it.
+pub fn recognised_field(header: &str) -> Option<&'static str> {
+    let folded = fold_header(header);
+    FIELDS
+        .iter()
+        .find(|(f, names)| *f == folded || names.contains(&folded.as_str()))
+        .map(|(f, _)| *f)
+}
+
 fn fold_header(h: &str) -> String {
     let last = h.rsplit(['/', ':']).next().unwrap_or(h);
     let mut out = String::new();
@@ -190,13 +200,9 @@ pub fn map_columns(
         if fields.values().any(|&j| j == i) {
             continue;
         }
-        let folded = fold_header(h);
-        if let Some((field, _)) = FIELDS
-            .iter()
-            .find(|(f, names)| *f == folded || names.contains(&folded.as_str()))
-        {
-            if let Some(&j) = fields.get(*field) {
-                if !explicit.iter().any(|(_, f)| f == field) {
+        if let Some(field) = recognised_field(h) {
+            if let Some(&j) = fields.get(field) {
+                if !explicit.iter().any(|(_, f)| f.as_str() == field) {
                     problems.push(file_problem(format!(
                         "columns '{}' and '{h}' both look like {field}: map one of them explicitly",
                         headers[j]

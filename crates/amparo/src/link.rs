@@ -21,7 +21,18 @@ const COLUMNS: [&str; 10] = [
 
 /// Parse a birth date: YYYY, YYYY-MM, YYYY-MM-DD, YYYYMMDD or DD/MM/YYYY.
 pub fn parse_birth(raw: &str) -> Result<BirthParts, String> {
+    // A spreadsheet or a database export may add a time ("2013-05-04 00:00:00",
+    // "2013-05-04T00:00:00Z"); the date is what counts.
     let t = raw.trim();
+    let t = match t.split_once([' ', 'T']) {
+        Some((date, time))
+            if time.trim_start().starts_with(|c: char| c.is_ascii_digit())
+                && time.contains(':') =>
+        {
+            date
+        }
+        _ => t,
+    };
     let num = |s: &str| {
         s.parse::<u32>()
             .map_err(|_| format!("'{raw}' is not a date"))
@@ -75,8 +86,9 @@ pub fn parse_birth(raw: &str) -> Result<BirthParts, String> {
                 }
                 [y, m] => check(num(y)? as i32, Some(num(m)?), None),
                 [y, m, d] => {
-                    check(num(y)? as i32, Some(num(m)?), Some(num(d)?)).map(|b| BirthParts {
-                        digits: eight(&format!("{y}{m}{d}")),
+                    let (y, m, d) = (num(y)?, num(m)?, num(d)?);
+                    check(y as i32, Some(m), Some(d)).map(|b| BirthParts {
+                        digits: eight(&format!("{y:04}{m:02}{d:02}")),
                         ..b
                     })
                 }
@@ -133,9 +145,7 @@ pub fn read_people(
             map.get(&h).cloned().unwrap_or(h)
         })
         .collect();
-    // "ID" or "Given_Name" as a spreadsheet capitalises them are the same columns.
-    let col = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
-    let idx: HashMap<&str, Option<usize>> = COLUMNS.iter().map(|c| (*c, col(c))).collect();
+    let idx = column_indexes(&headers, path, warn);
     if idx["id"].is_none() {
         return Err(format!(
             "{}: no 'id' column (columns are {}); use --map SOURCE=id",
@@ -143,8 +153,17 @@ pub fn read_people(
             headers.join(", ")
         ));
     }
+    if idx["given_name"].is_none() && idx["family_name"].is_none() {
+        return Err(format!(
+            "{}: no name column (given_name or family_name; columns are {}); use --map SOURCE=given_name",
+            path.display(),
+            headers.join(", ")
+        ));
+    }
     let mut people = Vec::new();
     let mut first_line_of: HashMap<String, usize> = HashMap::new();
+    let this_year = chrono::Datelike::year(&chrono::Utc::now().date_naive());
+    let mut age_without_date = false;
     for (n, row) in reader.byte_records().enumerate() {
         let row = match row {
             Ok(r) => r,
@@ -208,11 +227,28 @@ pub fn read_people(
                 }
             }
         } else if !get("age").is_empty() {
+            // "7", "7 años", "~7": the whole years a person was estimated to be.
             let age = get("age")
-                .parse::<i32>()
-                .ok()
+                .split(|c: char| !c.is_ascii_digit())
+                .find(|w| !w.is_empty())
+                .and_then(|w| w.parse::<i32>().ok())
                 .filter(|a| (0..=130).contains(a));
-            let at = parse_birth(&get("recorded_on")).ok().and_then(|b| b.year);
+            let recorded_on = get("recorded_on");
+            let at = if recorded_on.is_empty() {
+                // An age with no date it was taken on is read as an age this year:
+                // within one file the ages were taken at about the same time.
+                if !age_without_date {
+                    age_without_date = true;
+                    let _ = writeln!(
+                        warn,
+                        "{}: line {line}: age without recorded_on is read as an age in {this_year} (add a recorded_on column if the ages were taken earlier)",
+                        path.display()
+                    );
+                }
+                Some(this_year)
+            } else {
+                parse_birth(&recorded_on).ok().and_then(|b| b.year)
+            };
             match (age, at) {
                 (Some(a), Some(y)) => {
                     birth = BirthParts {
@@ -224,15 +260,17 @@ pub fn read_people(
                 _ => {
                     let _ = writeln!(
                         warn,
-                        "{}: line {line}: age needs a number and recorded_on; birth left out",
-                        path.display()
+                        "{}: line {line}: age '{}' or recorded_on '{recorded_on}' is not readable (a number of years and a date); birth left out",
+                        path.display(),
+                        get("age")
                     );
                 }
             }
         }
         let sex = match get("sex").to_lowercase().chars().next() {
             Some('f') | Some('w') => Some('f'),
-            Some('m') | Some('h') => Some('m'),
+            // hombre, varón
+            Some('m') | Some('h') | Some('v') => Some('m'),
             _ => None,
         };
         people.push(Person {
@@ -250,6 +288,50 @@ pub fn read_people(
         });
     }
     Ok(people)
+}
+
+/// Which column feeds each of `COLUMNS`. A column named as the field ("ID" or
+/// "Given_Name" as a spreadsheet capitalises them) wins; otherwise the names the
+/// importer recognises ("surname", "dob", "Fecha de nacimiento", "gender") and an id's
+/// usual names, each said on `warn` so a wrong guess can be mapped away.
+fn column_indexes(
+    headers: &[String],
+    path: &Path,
+    warn: &mut dyn Write,
+) -> HashMap<&'static str, Option<usize>> {
+    const ID_NAMES: [&str; 6] = [
+        "rec_id",
+        "record_id",
+        "unique_id",
+        "person_id",
+        "uid",
+        "identifier",
+    ];
+    let mut idx = HashMap::new();
+    for field in COLUMNS {
+        let exact = headers.iter().position(|h| h.eq_ignore_ascii_case(field));
+        let guessed = || {
+            headers.iter().position(|h| {
+                if field == "id" {
+                    ID_NAMES.iter().any(|n| h.eq_ignore_ascii_case(n))
+                } else {
+                    amparo_io::children::recognised_field(h) == Some(field)
+                }
+            })
+        };
+        let found = exact.or_else(|| {
+            let i = guessed()?;
+            let _ = writeln!(
+                warn,
+                "{}: column '{}' read as {field} (use --map to change)",
+                path.display(),
+                headers[i]
+            );
+            Some(i)
+        });
+        idx.insert(field, found);
+    }
+    idx
 }
 
 /// `--map SOURCE=DEST` arguments (link, pprl, import) as pairs, in order.
@@ -393,5 +475,14 @@ mod tests {
         assert!(parse_birth("abc").is_err());
         assert!(parse_birth("").is_err());
         assert!(parse_birth("99999999").is_err());
+        // Unpadded parts and a time after the date, as exports write them.
+        for written in ["2013-5-4", "2013-05-04 00:00:00", "2013-05-04T00:00:00Z"] {
+            assert_eq!(
+                parse_birth(written).map(|b| b.digits),
+                Ok(Some(*b"20130504")),
+                "{written}"
+            );
+        }
+        assert!(parse_birth("2013-05-04 tarde").is_err());
     }
 }

@@ -188,3 +188,72 @@ fn reads_spreadsheet_csv_with_semicolons_and_windows_accents() {
         "{stderr}"
     );
 }
+
+#[test]
+fn recognises_usual_column_names_and_ages() {
+    let dir = temp_dir("link-cols");
+    let a = dir.join("a.csv");
+    let b = dir.join("b.csv");
+    // An export with English names and a time on each date; a Spanish register with
+    // estimated ages and no date they were taken on.
+    let this_year = chrono::Datelike::year(&chrono::Utc::now().date_naive());
+    let mut rows_a = String::from("rec_id,first_name,surname,gender,dob,notes\n");
+    let mut rows_b = String::from("unique_id;Nombre;Apellidos;Sexo;Edad\n");
+    rows_a.push_str(&format!(
+        "a-1,Miriam,Feldbaum,female,{}-3-9 00:00:00,x\n",
+        this_year - 9
+    ));
+    rows_b.push_str("b-1;Miriam;Feldbaum;F;9 años\n");
+    let givens = ["Ruth", "Tamar", "Noemi", "Lea", "Dina", "Eva"];
+    let families = ["Adler", "Brandt", "Engel", "Fuchs", "Kessler", "Lerner"];
+    for i in 0..150 {
+        rows_a.push_str(&format!(
+            "ga-{i},{},{},f,{}-0{}-1{},\n",
+            givens[i % 6],
+            families[(i / 6) % 6],
+            1990 + i % 15,
+            1 + i % 9,
+            i % 9
+        ));
+        rows_b.push_str(&format!(
+            "gb-{i};{};{};m;{}\n",
+            givens[(i + 1) % 6],
+            families[(i / 2) % 6],
+            40 + i % 9
+        ));
+    }
+    std::fs::write(&a, rows_a).unwrap();
+    std::fs::write(&b, rows_b).unwrap();
+    let out = dir.join("pairs.csv");
+    let run = link(&[&"--input", &a, &"--against", &b, &"--output", &out]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    for said in [
+        "column 'rec_id' read as id",
+        "column 'first_name' read as given_name",
+        "column 'surname' read as family_name",
+        "column 'dob' read as birth_date",
+        "column 'Apellidos' read as family_name",
+        "column 'Edad' read as age",
+        &format!("read as an age in {this_year}"),
+    ] {
+        assert!(stderr.contains(said), "{said}: {stderr}");
+    }
+    assert!(!stderr.contains("not a date"), "{stderr}");
+    let pairs = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        pairs.contains("a-1,b-1,"),
+        "a birth date agrees with an age: {pairs}"
+    );
+
+    // A file whose names no rule recognises says so instead of linking nameless rows.
+    let nameless = dir.join("nameless.csv");
+    std::fs::write(&nameless, "id,vorname,nachname\n1,Eva,Engel\n").unwrap();
+    let r = link(&[&"--input", &nameless, &"--output", &dir.join("n.csv")]);
+    assert_eq!(r.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&r.stderr);
+    assert!(
+        stderr.contains("no name column") && stderr.contains("vorname"),
+        "{stderr}"
+    );
+}
