@@ -153,15 +153,11 @@ pub fn word_similarity(a: &str, b: &str) -> (f64, &'static str) {
 /// Given names: the same equivalence group (Jacob, Jacobo, Yaakov, Yankel, יעקב)
 /// counts as the same name; otherwise spelling similarity.
 pub fn given_similarity(a: &str, b: &str) -> (f64, &'static str) {
-    let ga = given_names::group_of(a);
-    let gb = given_names::group_of(b);
-    if let (Some(x), Some(y)) = (ga, gb) {
-        if x == y {
-            return (
-                if fold(a) == fold(b) { 1.0 } else { 0.98 },
-                "equivalent given names",
-            );
-        }
+    if given_names::same_group(given_names::groups_of(a), given_names::groups_of(b)) {
+        return (
+            if fold(a) == fold(b) { 1.0 } else { 0.98 },
+            "equivalent given names",
+        );
     }
     word_similarity(a, b)
 }
@@ -234,7 +230,7 @@ pub fn variant_keys(word: &str) -> Vec<String> {
         .into_iter()
         .map(|c| format!("~{c}"))
         .collect();
-    if let Some(g) = given_names::group_of(word) {
+    for g in given_names::groups_of(word) {
         keys.push(format!("#{g}"));
     }
     keys
@@ -310,6 +306,36 @@ mod tests {
         assert!(c.score >= LIKELY_SAME && c.swapped, "{c:?}");
         let c = compare_names(&n("Ana", "García López"), &n("Hannah", "Lopez"));
         assert!(c.score >= LIKELY_SAME, "{c:?}");
+    }
+
+    #[test]
+    fn short_forms_are_the_name_they_stand_for() {
+        for (a, b) in [
+            ("Harry", "Henry"),
+            ("Milly", "Emily"),
+            ("Becki", "Rebecca"),
+            ("Paco", "Francisco"),
+            ("Lupe", "Guadalupe"),
+            ("Nacho", "Ignacio"),
+            ("Bert", "Robert"),
+            ("Bert", "Albert"),
+        ] {
+            assert!(given_similarity(a, b).0 >= 0.95, "{a} {b}");
+            assert_eq!(given_similarity(a, b).1, "equivalent given names");
+        }
+        // A short form of two names does not make the two names one.
+        assert_ne!(
+            given_similarity("Robert", "Albert").1,
+            "equivalent given names"
+        );
+        assert_ne!(
+            given_similarity("Emily", "Mildred").1,
+            "equivalent given names"
+        );
+        // A stored "Paco" is found by a search for "Francisco" and the other way round.
+        let keys = |w: &str| variant_keys(w).into_iter().filter(|k| k.starts_with('#'));
+        assert!(keys("Paco").any(|k| keys("Francisco").any(|j| j == k)));
+        assert!(keys("Bert").count() >= 3);
     }
 
     #[test]

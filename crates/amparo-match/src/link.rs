@@ -32,7 +32,7 @@ pub struct Person {
 struct Prepared {
     given: String,
     given_skel: String,
-    given_group: Option<usize>,
+    given_groups: &'static [usize],
     given_dm: Vec<String>,
     family: String,
     family_skel: String,
@@ -256,7 +256,7 @@ fn prepare(p: &Person) -> Prepared {
     let first = |s: &str| s.split(' ').next().unwrap_or("").to_string();
     Prepared {
         given_skel: skeleton(&first(&given)),
-        given_group: given_names::group_of(&first(&given)),
+        given_groups: given_names::groups_of(&first(&given)),
         given_dm: dm_codes(&first(&given)).into_iter().collect(),
         family_skel: skeleton(&family),
         family_dm: dm_codes(&family.replace(' ', "")).into_iter().collect(),
@@ -485,7 +485,7 @@ fn birth_level(a: &BirthParts, b: &BirthParts) -> Option<u8> {
 type Vector = [Option<u8>; FIELDS];
 
 fn compare(a: &Prepared, b: &Prepared) -> Vector {
-    let same_group = a.given_group.is_some() && a.given_group == b.given_group;
+    let same_group = given_names::same_group(a.given_groups, b.given_groups);
     let mut given = name_level(&given_keys(a), &given_keys(b), same_group);
     let mut family = name_level(&family_keys(a), &family_keys(b), false);
     // Given and family names written the other way round (often with a typo too).
@@ -605,8 +605,8 @@ fn block_keys(p: &Prepared) -> Vec<String> {
         let (x, y) = if g <= f { (g, f) } else { (f, g) };
         keys.push(format!("u{x}{y}"));
     }
-    if let Some(group) = p.given_group {
-        if let Some(f) = p.family_skel.get(..p.family_skel.len().min(3)) {
+    if let Some(f) = p.family_skel.get(..p.family_skel.len().min(3)) {
+        for group in p.given_groups {
             keys.push(format!("n{group}{f}"));
         }
     }
@@ -1176,6 +1176,19 @@ mod tests {
         // Two full names are compared field by field as before.
         let v = compare(&prep("Talbot", "James"), &prep("James", "Talbot"));
         assert!(v[GIVEN].is_some() && v[FAMILY].is_some(), "{v:?}");
+    }
+
+    #[test]
+    fn a_short_form_agrees_with_its_names_only() {
+        let prep = |g: &str| prepare(&p("x", g, "Stephens", 1796, 3, 1));
+        for (short, full) in [("Harry", "Henry"), ("Harry", "Harold"), ("Bert", "Robert")] {
+            let v = compare(&prep(short), &prep(full));
+            assert_eq!(v[GIVEN], Some(1), "{short} {full}");
+            // Blocking brings them together.
+            assert_eq!(candidates(&[prep(short), prep(full)], None), [(0, 1)]);
+        }
+        assert!(compare(&prep("Henry"), &prep("Harold"))[GIVEN] > Some(1));
+        assert!(compare(&prep("Robert"), &prep("Albert"))[GIVEN] > Some(1));
     }
 
     #[test]

@@ -49,13 +49,18 @@ const MIGRATIONS: &[(i64, &str, Option<Backend>)] = &[
         include_str!("../migrations/0010_name_pair_search.sql"),
         None,
     ),
+    (
+        11,
+        include_str!("../migrations/0011_given_name_groups.sql"),
+        None,
+    ),
 ];
 
 /// Migrations whose search keys are rebuilt before they are recorded (a rebuild of a
 /// million records takes minutes; cut short, it is done again at the next start).
 /// Migration 10's rebuild also serves every database from before migration 4 (which
-/// had its own).
-const REBUILD_KEYS_FIRST: &[i64] = &[10];
+/// had its own); one rebuild serves every such migration pending at one start.
+const REBUILD_KEYS_FIRST: &[i64] = &[10, 11];
 
 /// The database handle shared by the server and the CLI.
 #[derive(Clone)]
@@ -141,6 +146,7 @@ impl Store {
         .execute(&self.pool)
         .await?;
         let mut applied = 0;
+        let mut keys_rebuilt = false;
         for (version, sql, only) in MIGRATIONS {
             let mut tx = self.pool.begin().await?;
             let done: Option<i64> =
@@ -148,7 +154,8 @@ impl Store {
                     .bind(*version)
                     .fetch_optional(&mut *tx)
                     .await?;
-            if done.is_none() && REBUILD_KEYS_FIRST.contains(version) {
+            if done.is_none() && REBUILD_KEYS_FIRST.contains(version) && !keys_rebuilt {
+                keys_rebuilt = true;
                 tx.rollback().await?;
                 let records = crate::records::rebuild_search_keys(&self.pool, self.backend).await?;
                 tracing::info!(version, records, "search keys rebuilt for a migration");
