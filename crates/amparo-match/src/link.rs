@@ -658,9 +658,62 @@ fn candidates(people: &[Prepared], split: Option<usize>) -> Vec<(u32, u32)> {
             }
         }
     }
+    lone_name_pairs(people, split, &mut seen);
     seen.sort_unstable();
     seen.dedup();
     seen
+}
+
+/// A record with one name and no birth year shares no block with its person's full
+/// records unless that name's first letter happens to start their given name
+/// ("Coborn" alone and "Charles Coborn"): it is compared with every record that has
+/// its name, as given or family name, when few do. A common name alone says too
+/// little to link anyone, so its block is not made.
+fn lone_name_pairs(people: &[Prepared], split: Option<usize>, seen: &mut Vec<(u32, u32)>) {
+    let mut lone: HashMap<&str, Vec<u32>> = HashMap::new();
+    for (i, p) in people.iter().enumerate() {
+        if p.given.is_empty() != p.family.is_empty() && p.birth.year.is_none() {
+            let dm = if p.given.is_empty() {
+                &p.family_dm
+            } else {
+                &p.given_dm
+            };
+            if let Some(code) = dm.first() {
+                lone.entry(code).or_default().push(i as u32);
+            }
+        }
+    }
+    if lone.is_empty() {
+        return;
+    }
+    let mut full: HashMap<&str, Vec<u32>> = HashMap::new();
+    for (i, p) in people.iter().enumerate() {
+        if p.given.is_empty() || p.family.is_empty() {
+            continue;
+        }
+        for code in [p.given_dm.first(), p.family_dm.first()]
+            .into_iter()
+            .flatten()
+        {
+            if lone.contains_key(code.as_str()) {
+                full.entry(code).or_default().push(i as u32);
+            }
+        }
+    }
+    for (code, alone) in &lone {
+        let with = full.get(code).map_or(&[][..], Vec::as_slice);
+        if alone.len() + with.len() > FULL_BLOCK {
+            continue;
+        }
+        for (x, &i) in alone.iter().enumerate() {
+            for &j in alone[x + 1..].iter().chain(with) {
+                let (a, b) = if i < j { (i, j) } else { (j, i) };
+                if split.is_none_or(|s| (a as usize) < s && (b as usize) >= s) {
+                    seen.push((a, b));
+                }
+            }
+        }
+    }
 }
 
 /// u: how often non-matches agree, estimated from random pairs (almost all non-matches).
@@ -976,17 +1029,22 @@ fn score(people: &[Person], split: Option<usize>) -> Scored {
     }
     let base = log2(model.prior / (1.0 - model.prior));
     let mut bits = Vec::with_capacity(pairs.len());
-    for (&(a, _), v) in pairs.iter().zip(&vectors) {
+    for (&(a, b), v) in pairs.iter().zip(&vectors) {
         let mut score = base;
         for f in 0..FIELDS {
             if let Some(l) = v[f] {
                 let mut u = model.u[f][l as usize];
                 if l == 0 && (f == GIVEN || f == FAMILY) {
-                    let (tf, value) = if f == GIVEN {
-                        (&tf_given, prepared[a as usize].given.as_str())
+                    let (pa, pb) = (&prepared[a as usize], &prepared[b as usize]);
+                    let (tf, x, y) = if f == GIVEN {
+                        (&tf_given, &pa.given, &pb.given)
                     } else {
-                        (&tf_family, prepared[a as usize].family.as_str())
+                        (&tf_family, &pa.family, &pb.family)
                     };
+                    // A record with one name agrees through the other's field: the
+                    // name agreed on is the one that is there, never the empty one
+                    // (whose frequency is that of every record missing the field).
+                    let value = if x.is_empty() { y } else { x }.as_str();
                     let freq = tf.get(value).copied().unwrap_or(1.0) / n;
                     // Agreeing on a rare name says more than on a common one.
                     u = freq.max(1.0 / n);
@@ -1176,6 +1234,50 @@ mod tests {
         // Two full names are compared field by field as before.
         let v = compare(&prep("Talbot", "James"), &prep("James", "Talbot"));
         assert!(v[GIVEN].is_some() && v[FAMILY].is_some(), "{v:?}");
+    }
+
+    #[test]
+    fn a_lone_name_weighs_the_same_in_either_order() {
+        let lone = Person {
+            id: "lone".into(),
+            given: "Coborn".into(),
+            ..Default::default()
+        };
+        let full = p("full", "Charles", "Coborn", 1850, 8, 4);
+        let givens = ["Ada", "Ezra", "Ida", "Otto", "Uma", "Ivo", "Eli", "Ava"];
+        let families = ["Pym", "Ngata", "Oduya", "Varga", "Quist", "Lind", "Mbeki"];
+        let filler: Vec<Person> = (0..280)
+            .map(|i| {
+                let mut f = p(
+                    &format!("x{i}"),
+                    givens[i % 8],
+                    families[(i / 8) % 7],
+                    1840 + (i % 30) as i32,
+                    1 + (i % 12) as u32,
+                    1 + (i % 28) as u32,
+                );
+                // Many records with no family name, as in old registers.
+                if i % 3 == 0 {
+                    f.family.clear();
+                }
+                f
+            })
+            .collect();
+        let prob = |first: &Person, second: &Person| {
+            let mut people = vec![first.clone(), second.clone()];
+            people.extend(filler.iter().cloned());
+            let l = link(&people, None, 0.0);
+            l.pairs
+                .iter()
+                .find(|q| (q.a, q.b) == (0, 1))
+                .map_or(0.0, |q| q.probability)
+        };
+        let (lone_first, full_first) = (prob(&lone, &full), prob(&full, &lone));
+        assert!(lone_first > 0.0, "compared: {lone_first} {full_first}");
+        assert!(
+            (lone_first - full_first).abs() < 1e-9,
+            "{lone_first} against {full_first}"
+        );
     }
 
     #[test]
