@@ -141,7 +141,9 @@ pub fn recognised_field(header: &str) -> Option<&'static str> {
         .map(|(f, _)| *f)
 }
 
-fn fold_header(h: &str) -> String {
+/// A column name folded for comparison: case, accents and punctuation to `_`, the
+/// group prefix of KoboToolbox and ODK (`datos/nombre`) dropped.
+pub fn fold_header(h: &str) -> String {
     let last = h.rsplit(['/', ':']).next().unwrap_or(h);
     let mut out = String::new();
     for w in amparo_match::fold(last)

@@ -153,7 +153,7 @@ pub fn read_people(
             headers.join(", ")
         ));
     }
-    if idx["given_name"].is_none() && idx["family_name"].is_none() {
+    if idx["given_name"].is_none() && idx["family_name"].is_none() && idx["full_name"].is_none() {
         return Err(format!(
             "{}: no name column (given_name or family_name; columns are {}); use --map SOURCE=given_name",
             path.display(),
@@ -273,10 +273,15 @@ pub fn read_people(
             Some('m') | Some('h') | Some('v') => Some('m'),
             _ => None,
         };
+        let (given, family) = if idx["full_name"].is_some() {
+            split_full_name(&get("full_name"))
+        } else {
+            (get("given_name"), get("family_name"))
+        };
         people.push(Person {
             id,
-            given: get("given_name"),
-            family: get("family_name"),
+            given,
+            family,
             other_names: get("other_names")
                 .split(';')
                 .map(str::trim)
@@ -308,6 +313,7 @@ fn column_indexes(
         "identifier",
     ];
     let mut idx = HashMap::new();
+    let mut guesses = Vec::new();
     for field in COLUMNS {
         let exact = headers.iter().position(|h| h.eq_ignore_ascii_case(field));
         let guessed = || {
@@ -319,19 +325,62 @@ fn column_indexes(
                 }
             })
         };
-        let found = exact.or_else(|| {
-            let i = guessed()?;
-            let _ = writeln!(
-                warn,
-                "{}: column '{}' read as {field} (use --map to change)",
-                path.display(),
-                headers[i]
-            );
-            Some(i)
-        });
-        idx.insert(field, found);
+        idx.insert(field, exact.or_else(guessed));
+        if exact.is_none() {
+            if let Some(i) = idx[field] {
+                guesses.push((field, i));
+            }
+        }
     }
+    // One column with the whole name ("Nombre completo", "name"), as many lists have:
+    // read when no family name column is there.
+    const FULL_NAMES: [&str; 8] = [
+        "full_name",
+        "fullname",
+        "name",
+        "complete_name",
+        "person_name",
+        "nombre_completo",
+        "nombre_y_apellidos",
+        "nombres_y_apellidos",
+    ];
+    let full = headers
+        .iter()
+        .position(|h| FULL_NAMES.contains(&amparo_io::children::fold_header(h).as_str()))
+        .filter(|&i| idx["family_name"].is_none() && idx["given_name"].is_none_or(|g| g == i));
+    if full.is_some() {
+        idx.insert("given_name", None);
+        guesses.retain(|(field, _)| *field != "given_name");
+    }
+    for (field, i) in guesses {
+        let _ = writeln!(
+            warn,
+            "{}: column '{}' read as {field} (use --map to change)",
+            path.display(),
+            headers[i]
+        );
+    }
+    if let Some(i) = full {
+        let _ = writeln!(
+            warn,
+            "{}: column '{}' read as whole names: 'Family, Given' or the first word as the given name and the rest as the family name (use --map to change)",
+            path.display(),
+            headers[i]
+        );
+    }
+    idx.insert("full_name", full);
     idx
+}
+
+/// A whole name as (given, family): "López García, María" or "María López García".
+fn split_full_name(name: &str) -> (String, String) {
+    match name.split_once(',') {
+        Some((family, given)) => (given.trim().to_string(), family.trim().to_string()),
+        None => match name.trim().split_once(char::is_whitespace) {
+            Some((given, family)) => (given.to_string(), family.trim().to_string()),
+            None => (name.trim().to_string(), String::new()),
+        },
+    }
 }
 
 /// `--map SOURCE=DEST` arguments (link, pprl, import) as pairs, in order.

@@ -59,7 +59,8 @@ enum Command {
     /// Find the same person across person CSV files (id, given_name, family_name,
     /// other_names, sex, birth_date, age, recorded_on, country, place; the usual other
     /// names are recognised too: surname, first_name, dob, gender, apellidos, fecha de
-    /// nacimiento, edad...). Fields may be separated by `,`, `;` or tabs, text UTF-8 or
+    /// nacimiento, edad...; one whole-name column such as "Nombre completo" is split).
+    /// Fields may be separated by `,`, `;` or tabs, text UTF-8 or
     /// Windows-1252; birth_date is YYYY, YYYY-MM, YYYY-MM-DD, YYYYMMDD or DD/MM/YYYY,
     /// a time after it ignored; an age without recorded_on is an age this year.
     Link {

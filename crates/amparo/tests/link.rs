@@ -257,3 +257,46 @@ fn recognises_usual_column_names_and_ages() {
         "{stderr}"
     );
 }
+
+#[test]
+fn reads_whole_names_from_one_column() {
+    let dir = temp_dir("link-full");
+    let a = dir.join("a.csv");
+    let b = dir.join("b.csv");
+    let mut rows_a = String::from("id,Nombre completo,Fecha de nacimiento\n");
+    let mut rows_b = String::from("id,given_name,family_name,birth_date\n");
+    rows_a.push_str("a-1,\"López García, María\",2012-07-15\n");
+    rows_a.push_str("a-2,Tomás Ixcoy,2010-02-01\n");
+    rows_b.push_str("b-1,María,López García,2012-07-15\n");
+    rows_b.push_str("b-2,Tomás,Ixcoy,2010-02-01\n");
+    let givens = ["Rosa", "Pedro", "Elena", "Julio", "Marta", "Hugo"];
+    let families = ["Cux", "Tzoc", "Batz", "Chávez", "Xol", "Pop"];
+    for i in 0..120 {
+        rows_a.push_str(&format!(
+            "ga-{i},{} {},{}\n",
+            givens[i % 6],
+            families[(i / 6) % 6],
+            1990 + i % 13
+        ));
+        rows_b.push_str(&format!(
+            "gb-{i},{},{},{}\n",
+            givens[(i + 2) % 6],
+            families[(i / 3) % 6],
+            1970 + i % 11
+        ));
+    }
+    std::fs::write(&a, rows_a).unwrap();
+    std::fs::write(&b, rows_b).unwrap();
+    let out = dir.join("pairs.csv");
+    let run = link(&[&"--input", &a, &"--against", &b, &"--output", &out]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("column 'Nombre completo' read as whole names"),
+        "{stderr}"
+    );
+    let pairs = std::fs::read_to_string(&out).unwrap();
+    for pair in ["a-1,b-1,", "a-2,b-2,"] {
+        assert!(pairs.contains(pair), "{pair}: {pairs}");
+    }
+}
