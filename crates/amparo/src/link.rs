@@ -227,11 +227,15 @@ pub fn read_people(
                 }
             }
         } else if !get("age").is_empty() {
-            // "7", "7 años", "~7": the whole years a person was estimated to be.
-            let age = get("age")
+            // "7", "7 años", "~7": the whole years a person was estimated to be; a
+            // baby's "18 meses" or "6 months" is in months.
+            let raw_age = get("age").to_lowercase();
+            let in_months = raw_age.contains("mes") || raw_age.contains("month");
+            let age = raw_age
                 .split(|c: char| !c.is_ascii_digit())
                 .find(|w| !w.is_empty())
                 .and_then(|w| w.parse::<i32>().ok())
+                .map(|n| if in_months { n / 12 } else { n })
                 .filter(|a| (0..=130).contains(a));
             let recorded_on = get("recorded_on");
             let at = if recorded_on.is_empty() {
@@ -319,7 +323,7 @@ fn column_indexes(
         let guessed = || {
             headers.iter().position(|h| {
                 if field == "id" {
-                    ID_NAMES.iter().any(|n| h.eq_ignore_ascii_case(n))
+                    ID_NAMES.contains(&amparo_io::children::fold_header(h).as_str())
                 } else {
                     amparo_io::children::recognised_field(h) == Some(field)
                 }
