@@ -162,6 +162,12 @@ pub fn given_similarity(a: &str, b: &str) -> (f64, &'static str) {
     word_similarity(a, b)
 }
 
+/// Whether a word is a given name the equivalence table knows ("José", "Harry"): a
+/// whole name's second word that is one belongs to a two-word given name.
+pub fn known_given_name(word: &str) -> bool {
+    !given_names::groups_of(word).is_empty()
+}
+
 /// A person's name as parts.
 #[derive(Debug, Clone, Default)]
 pub struct NameParts {

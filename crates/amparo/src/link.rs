@@ -376,15 +376,21 @@ fn column_indexes(
     idx
 }
 
-/// A whole name as (given, family): "López García, María" or "María López García".
+/// A whole name as (given, family): "López García, María", "María López García", or
+/// with a two-word given name ("María José López García", "John Henry Robinson") when
+/// the second word is a known given name and a family name follows.
 fn split_full_name(name: &str) -> (String, String) {
-    match name.split_once(',') {
-        Some((family, given)) => (given.trim().to_string(), family.trim().to_string()),
-        None => match name.trim().split_once(char::is_whitespace) {
-            Some((given, family)) => (given.to_string(), family.trim().to_string()),
-            None => (name.trim().to_string(), String::new()),
-        },
+    if let Some((family, given)) = name.split_once(',') {
+        return (given.trim().to_string(), family.trim().to_string());
     }
+    let words: Vec<&str> = name.split_whitespace().collect();
+    let given_words = if words.len() >= 3 && amparo_match::known_given_name(words[1]) {
+        2
+    } else {
+        1
+    };
+    let (given, family) = words.split_at(given_words.min(words.len()));
+    (given.join(" "), family.join(" "))
 }
 
 /// `--map SOURCE=DEST` arguments (link, pprl, import) as pairs, in order.
@@ -509,6 +515,25 @@ mod tests {
             let _ = std::fs::remove_file(&path);
         }
     }
+    #[test]
+    fn whole_names_split() {
+        for (whole, given, family) in [
+            ("López García, María", "María", "López García"),
+            ("María López García", "María", "López García"),
+            ("María José López García", "María José", "López García"),
+            ("John Henry Robinson", "John Henry", "Robinson"),
+            ("Tomás Ixcoy", "Tomás", "Ixcoy"),
+            ("Jacobo", "Jacobo", ""),
+            ("", "", ""),
+        ] {
+            assert_eq!(
+                split_full_name(whole),
+                (given.to_string(), family.to_string()),
+                "{whole}"
+            );
+        }
+    }
+
     #[test]
     fn birth_forms() {
         for day_first in ["04/05/2013", "4.5.2013", "04-05-2013"] {
