@@ -33,11 +33,16 @@ pub fn hebrew_to_latin(text: &str) -> String {
             continue;
         }
         let t = match c {
+            // A word's first alef carries its vowel, most often e ("אפרים" Efraim,
+            // "אליעזר" Eliezer, "אסתר" Ester), unless a vowel letter follows and says
+            // it ("איציק" Itzik, "אוסטר" Oster).
             'א' => {
-                if at_start {
+                if !at_start {
+                    "a"
+                } else if matches!(next, Some('ו' | 'י' | 'ע' | 'װ' | 'ױ' | 'ײ')) {
                     ""
                 } else {
-                    "a"
+                    "e"
                 }
             }
             'ב' => "b",
@@ -111,5 +116,7 @@ mod tests {
         assert_eq!(hebrew_to_latin("ווינגארטן"), "vingartn");
         assert_eq!(hebrew_to_latin("Klein"), "Klein");
         assert_eq!(hebrew_to_latin("שווארץ"), "shvartz");
+        assert_eq!(hebrew_to_latin("אפרים"), "eprim");
+        assert_eq!(hebrew_to_latin("איציק"), "itzik");
     }
 }
