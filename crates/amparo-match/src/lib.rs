@@ -125,7 +125,15 @@ pub fn dm_codes(word: &str) -> BTreeSet<String> {
     if f.is_empty() || !f.chars().any(|c| c.is_ascii_alphabetic()) {
         return BTreeSet::new();
     }
-    dm().inner_soundex(&f, true).into_iter().collect()
+    let mut codes: BTreeSet<String> = dm().inner_soundex(&f, true).into_iter().collect();
+    // A Spanish j inside a word is the Yiddish ch/kh ("Najman" Nachman, "Nejama"
+    // Nechama, "Baruj" Baruch): its codes count too. A first J stays as the rules read
+    // it (English John, German Jakob).
+    if f.get(1..).is_some_and(|rest| rest.contains('j')) {
+        let spanish = format!("{}{}", &f[..1], f[1..].replace('j', "ch"));
+        codes.extend(dm().inner_soundex(&spanish, true));
+    }
+    codes
 }
 
 /// How alike two single words are, 0 to 1, and by what rule.
@@ -342,6 +350,22 @@ mod tests {
         let keys = |w: &str| variant_keys(w).into_iter().filter(|k| k.starts_with('#'));
         assert!(keys("Paco").any(|k| keys("Francisco").any(|j| j == k)));
         assert!(keys("Bert").count() >= 3);
+    }
+
+    #[test]
+    fn a_spanish_j_sounds_like_ch() {
+        for (es, yi) in [
+            ("Najman", "Nachman"),
+            ("Nejama", "Nechama"),
+            ("Baruj", "Baruch"),
+        ] {
+            assert!(!dm_codes(es).is_disjoint(&dm_codes(yi)), "{es} {yi}");
+        }
+        // A first J is read as before.
+        assert_eq!(
+            dm_codes("John"),
+            dm().inner_soundex("john", true).into_iter().collect()
+        );
     }
 
     #[test]
