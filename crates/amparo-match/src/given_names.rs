@@ -81,7 +81,7 @@ lawrence laurence larry lorenzo laurent laurie lencho
 louis lewis lou luis luigi ludwig lucho
 margery marjorie
 dorothy dolly dot dora dottie dorothea
-ellen helen nell nellie elena helena nelly ellie lena nena
+ellen helen nell nellie elena helena nelly ellie lena
 susan sue susie susana suzanne suzy susanna susannah
 albert al bert bertie alberto beto albrecht
 alfred alf alfie fred freddie alfredo
