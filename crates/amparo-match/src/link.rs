@@ -1274,8 +1274,11 @@ mod tests {
         };
         let (lone_first, full_first) = (prob(&lone, &full), prob(&full, &lone));
         assert!(lone_first > 0.0, "compared: {lone_first} {full_first}");
+        // The same up to the random sample that estimates u, which picks records by
+        // position and splits over however many cores the machine has; the bug this
+        // guards against gave 0.09 against 0.90.
         assert!(
-            (lone_first - full_first).abs() < 1e-9,
+            (lone_first - full_first).abs() < 1e-4,
             "{lone_first} against {full_first}"
         );
     }
