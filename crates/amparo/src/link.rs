@@ -100,6 +100,43 @@ pub fn parse_birth(raw: &str) -> Result<BirthParts, String> {
     }
 }
 
+/// Where each line of a file starts, to name a record's line as an editor or a
+/// spreadsheet counts it. The CSV reader's own line count leaves out some blank lines
+/// (a row after one blank line was called the line before), so it is worked out here
+/// from the record's byte offset.
+struct LineIndex {
+    bytes: Vec<u8>,
+    /// Byte offsets of every '\n'.
+    newlines: Vec<u64>,
+}
+
+impl LineIndex {
+    fn of(path: &Path) -> std::io::Result<LineIndex> {
+        let bytes = std::fs::read(path)?;
+        let newlines = bytes
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| **b == b'\n')
+            .map(|(i, _)| i as u64)
+            .collect();
+        Ok(LineIndex { bytes, newlines })
+    }
+
+    /// The 1-based line of the record starting at `byte`, past any blank lines the
+    /// reader counted into it.
+    fn line_at(&self, byte: u64) -> usize {
+        let mut at = byte as usize;
+        while self
+            .bytes
+            .get(at)
+            .is_some_and(|b| matches!(b, b'\n' | b'\r'))
+        {
+            at += 1;
+        }
+        self.newlines.partition_point(|&n| (n as usize) < at) + 1
+    }
+}
+
 /// Read one person CSV. Bad values are reported with their line and skipped.
 pub fn read_people(
     path: &Path,
@@ -146,13 +183,6 @@ pub fn read_people(
         })
         .collect();
     let idx = column_indexes(&headers, path, warn);
-    if idx["id"].is_none() {
-        return Err(format!(
-            "{}: no 'id' column (columns are {}); use --map SOURCE=id",
-            path.display(),
-            headers.join(", ")
-        ));
-    }
     if idx["given_name"].is_none() && idx["family_name"].is_none() && idx["full_name"].is_none() {
         return Err(format!(
             "{}: no name column (given_name or family_name; columns are {}); use --map SOURCE=given_name",
@@ -160,6 +190,18 @@ pub fn read_people(
             headers.join(", ")
         ));
     }
+    // A list without ids (names typed into a spreadsheet) is still worth linking: each
+    // row is known by its line in the file, the row number a spreadsheet shows.
+    let numbered = idx["id"].is_none();
+    if numbered {
+        let _ = writeln!(
+            warn,
+            "{}: no id column (columns are {}); each row's id is its line number in the file (use --map SOURCE=id to name one)",
+            path.display(),
+            headers.join(", ")
+        );
+    }
+    let lines = LineIndex::of(path).map_err(|e| cannot_read(&e))?;
     let mut people = Vec::new();
     let mut first_line_of: HashMap<String, usize> = HashMap::new();
     let this_year = chrono::Datelike::year(&chrono::Utc::now().date_naive());
@@ -168,7 +210,7 @@ pub fn read_people(
         let row = match row {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map_or(n + 2, |p| p.line() as usize);
+                let line = e.position().map_or(n + 2, |p| lines.line_at(p.byte()));
                 let _ = writeln!(
                     warn,
                     "{}: line {line}: unreadable row ({e}); skipped",
@@ -178,14 +220,18 @@ pub fn read_people(
             }
         };
         // The file's own line: blank lines and quoted line breaks are counted too.
-        let line = row.position().map_or(n + 2, |p| p.line() as usize);
+        let line = row.position().map_or(n + 2, |p| lines.line_at(p.byte()));
         let get = |c: &str| {
             idx[c]
                 .and_then(|i| row.get(i))
                 .map(|v| decode_field(v).trim().to_string())
                 .unwrap_or_default()
         };
-        let id = get("id");
+        let id = if numbered {
+            line.to_string()
+        } else {
+            get("id")
+        };
         if id.is_empty() {
             let _ = writeln!(warn, "{}: line {line}: empty id; skipped", path.display());
             continue;

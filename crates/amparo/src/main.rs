@@ -62,7 +62,8 @@ enum Command {
     /// nacimiento, edad...; one whole-name column such as "Nombre completo" is split).
     /// Fields may be separated by `,`, `;` or tabs, text UTF-8 or
     /// Windows-1252; birth_date is YYYY, YYYY-MM, YYYY-MM-DD, YYYYMMDD or DD/MM/YYYY,
-    /// a time after it ignored; an age without recorded_on is an age this year.
+    /// a time after it ignored; an age without recorded_on is an age this year; without
+    /// an id column each row is known by its line number.
     Link {
         /// The people to deduplicate, or the first list.
         #[arg(long)]

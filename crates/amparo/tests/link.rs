@@ -106,7 +106,7 @@ fn links_spellings_and_reports_bad_rows() {
     let c = std::fs::read_to_string(&clusters).unwrap();
     assert!(c.contains("us-1,gt-1"), "{c}");
 
-    // Odd input never crashes: a missing file, a file without an id column.
+    // Odd input never crashes: a missing file, a file without a name column.
     let missing = link(&[
         &"--input",
         &"/nonexistent.csv",
@@ -114,11 +114,48 @@ fn links_spellings_and_reports_bad_rows() {
         &dir.join("x.csv"),
     ]);
     assert_eq!(missing.status.code(), Some(2));
-    let no_id = dir.join("noid.csv");
-    std::fs::write(&no_id, "name\nx\n").unwrap();
-    let r = link(&[&"--input", &no_id, &"--output", &dir.join("y.csv")]);
+    let no_name = dir.join("noname.csv");
+    std::fs::write(&no_name, "code\nx\n").unwrap();
+    let r = link(&[&"--input", &no_name, &"--output", &dir.join("y.csv")]);
     assert_eq!(r.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&r.stderr).contains("--map"));
+}
+
+/// Names typed into a spreadsheet with no id column are linked all the same: each row is
+/// known by its line in the file (the header is line 1), and stderr says so.
+#[test]
+fn rows_without_ids_go_by_their_line_numbers() {
+    let dir = temp_dir("link-noid");
+    let input = dir.join("names.csv");
+    let mut text = String::from("given,family,dob\n");
+    text.push_str("Jacobo,Vaingarten,2013-03-14\n");
+    for i in 0..40 {
+        text.push_str(&format!(
+            "Nombre{i},Apellido{},20{:02}-0{}-1{}\n",
+            i * 7,
+            i % 20,
+            1 + i % 9,
+            i % 10
+        ));
+    }
+    text.push_str("\nYaacov,Weingarten,2013-03-14\n");
+    std::fs::write(&input, text).unwrap();
+    let output = dir.join("pairs.csv");
+    let r = link(&[&"--input", &input, &"--output", &output]);
+    assert_eq!(
+        r.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&r.stderr).contains("each row's id is its line number"),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    // Jacobo is on line 2; Yaacov on line 44, after 40 others and a blank line.
+    let pairs = std::fs::read_to_string(&output).unwrap();
+    assert!(pairs.lines().any(|l| l.starts_with("2,44,")), "{pairs}");
 }
 
 /// Windows-1252 text, as a spreadsheet program on Spanish-language Windows saves it.
