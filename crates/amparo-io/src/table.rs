@@ -51,6 +51,42 @@ pub fn read(bytes: &[u8]) -> Result<Table, String> {
     Ok(table)
 }
 
+/// Where each line of a text starts, to name a record's line as an editor or a
+/// spreadsheet counts it. The CSV reader's own line count leaves out blank lines (a
+/// row after one blank line was called the line before), so it is worked out from
+/// the record's byte offset instead.
+pub struct LineIndex<'a> {
+    bytes: &'a [u8],
+    /// Byte offsets of every '\n'.
+    newlines: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    pub fn new(bytes: &'a [u8]) -> LineIndex<'a> {
+        let newlines = bytes
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| **b == b'\n')
+            .map(|(i, _)| i)
+            .collect();
+        LineIndex { bytes, newlines }
+    }
+
+    /// The 1-based line of the record starting at `byte`, past any blank lines the
+    /// reader counted into it.
+    pub fn line_at(&self, byte: u64) -> usize {
+        let mut at = usize::try_from(byte).unwrap_or(usize::MAX);
+        while self
+            .bytes
+            .get(at)
+            .is_some_and(|b| matches!(b, b'\n' | b'\r'))
+        {
+            at += 1;
+        }
+        self.newlines.partition_point(|&n| n < at) + 1
+    }
+}
+
 fn read_csv(bytes: &[u8]) -> Result<Table, String> {
     let text = decode_text(bytes);
     let delimiter = guess_delimiter(&text);
@@ -59,14 +95,15 @@ fn read_csv(bytes: &[u8]) -> Result<Table, String> {
         .flexible(true)
         .delimiter(delimiter)
         .from_reader(text.as_bytes());
+    let lines = LineIndex::new(text.as_bytes());
     let mut headers = None;
     let mut rows = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| {
-            let line = e.position().map(|p| p.line()).unwrap_or(0);
+            let line = e.position().map_or(0, |p| lines.line_at(p.byte()));
             format!("line {line} cannot be read as CSV (an unclosed quote?)")
         })?;
-        let line = record.position().map(|p| p.line() as usize).unwrap_or(0);
+        let line = record.position().map_or(0, |p| lines.line_at(p.byte()));
         let cells: Vec<String> = record.iter().map(|c| c.trim().to_string()).collect();
         if headers.is_none() {
             headers = Some(cells);
@@ -205,6 +242,13 @@ mod tests {
             t.rows[1],
             (5, vec!["Luis".to_string(), "Gómez".to_string()])
         );
+    }
+
+    #[test]
+    fn rows_after_blank_lines_keep_their_line_numbers() {
+        let t = read(b"nombre\nAna\n\nLuis\n\n\r\n\nEva\n\"Jos\n\xe9\"\nSol\n").unwrap();
+        let lines: Vec<usize> = t.rows.iter().map(|r| r.0).collect();
+        assert_eq!(lines, vec![2, 4, 8, 9, 11]);
     }
 
     #[test]

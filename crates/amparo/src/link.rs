@@ -100,43 +100,6 @@ pub fn parse_birth(raw: &str) -> Result<BirthParts, String> {
     }
 }
 
-/// Where each line of a file starts, to name a record's line as an editor or a
-/// spreadsheet counts it. The CSV reader's own line count leaves out some blank lines
-/// (a row after one blank line was called the line before), so it is worked out here
-/// from the record's byte offset.
-struct LineIndex {
-    bytes: Vec<u8>,
-    /// Byte offsets of every '\n'.
-    newlines: Vec<u64>,
-}
-
-impl LineIndex {
-    fn of(path: &Path) -> std::io::Result<LineIndex> {
-        let bytes = std::fs::read(path)?;
-        let newlines = bytes
-            .iter()
-            .enumerate()
-            .filter(|(_, b)| **b == b'\n')
-            .map(|(i, _)| i as u64)
-            .collect();
-        Ok(LineIndex { bytes, newlines })
-    }
-
-    /// The 1-based line of the record starting at `byte`, past any blank lines the
-    /// reader counted into it.
-    fn line_at(&self, byte: u64) -> usize {
-        let mut at = byte as usize;
-        while self
-            .bytes
-            .get(at)
-            .is_some_and(|b| matches!(b, b'\n' | b'\r'))
-        {
-            at += 1;
-        }
-        self.newlines.partition_point(|&n| (n as usize) < at) + 1
-    }
-}
-
 /// Read one person CSV. Bad values are reported with their line and skipped.
 pub fn read_people(
     path: &Path,
@@ -201,7 +164,8 @@ pub fn read_people(
             headers.join(", ")
         );
     }
-    let lines = LineIndex::of(path).map_err(|e| cannot_read(&e))?;
+    let file = std::fs::read(path).map_err(|e| cannot_read(&e))?;
+    let lines = amparo_io::table::LineIndex::new(&file);
     let mut people = Vec::new();
     let mut first_line_of: HashMap<String, usize> = HashMap::new();
     let this_year = chrono::Datelike::year(&chrono::Utc::now().date_naive());
