@@ -673,10 +673,20 @@ fn sort_key(p: &Prepared) -> (String, String, Option<[u8; 8]>) {
 /// Candidate pairs: within one list (`split` = None) or across two lists, where
 /// indices below `split` are the first list.
 fn candidates(people: &[Prepared], split: Option<usize>) -> Vec<(u32, u32)> {
-    let mut blocks: HashMap<String, Vec<u32>> = HashMap::new();
+    // Blocks are found by a 64-bit hash of their key: a million records have tens of
+    // millions of keys, and held as strings the map of blocks was near the peak of
+    // memory (one more key a record without a year made it the peak: 3.0 GiB against
+    // 2.8). Two keys sharing a hash would only add a few comparisons.
+    let hash = |k: &str| {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        k.hash(&mut h);
+        h.finish()
+    };
+    let mut blocks: HashMap<u64, Vec<u32>> = HashMap::new();
     for (i, p) in people.iter().enumerate() {
         for k in block_keys(p) {
-            blocks.entry(k).or_default().push(i as u32);
+            blocks.entry(hash(&k)).or_default().push(i as u32);
         }
     }
     // Pairs from every block, then sorted and deduplicated: cheaper than hashing
