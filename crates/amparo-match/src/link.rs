@@ -657,6 +657,18 @@ fn block_keys(p: &Prepared) -> Vec<String> {
             keys.push(format!("p{group}{code}"));
         }
     }
+    // Without a year: a given name that sounds the same and a family name whose first
+    // letters differ but whose last five agree ("Efraín Alpern" / "Ephraim Halpern",
+    // "Selig Cornblit" / "Zelig Kornblit"), whether or not the name table knows them.
+    if year.is_none() && p.family_skel.chars().count() >= 6 {
+        let tail: String = {
+            let c: Vec<char> = p.family_skel.chars().collect();
+            c[c.len() - 5..].iter().collect()
+        };
+        if let Some(code) = given_dm.first() {
+            keys.push(format!("t{code}{tail}"));
+        }
+    }
     keys
 }
 
@@ -1443,6 +1455,28 @@ mod tests {
             candidates(&[prep("Judá", "Doich"), prep("Yehuda", "Deutsch")], None),
             [(0, 1)]
         );
+    }
+
+    #[test]
+    fn a_family_name_starting_otherwise_shares_a_block_without_a_year() {
+        let prep = |g: &str, f: &str| {
+            prepare(&Person {
+                id: "x".into(),
+                given: g.into(),
+                family: f.into(),
+                ..Default::default()
+            })
+        };
+        // A Spanish spelling drops the H; neither given name is in the name table.
+        let pairs = candidates(
+            &[prep("Efraín", "Alpern"), prep("Ephraim", "Halpern")],
+            None,
+        );
+        assert_eq!(pairs, [(0, 1)]);
+        assert!(matches!(
+            compare(&prep("Efraín", "Alpern"), &prep("Ephraim", "Halpern"))[FAMILY],
+            Some(l) if l <= 2
+        ));
     }
 
     #[test]

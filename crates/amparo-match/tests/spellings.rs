@@ -139,7 +139,7 @@ fn the_linkage_engine_groups_each_persons_spellings() {
     assert!(recall >= 0.95, "recall {recall:.3}: {groups:?}");
     let (precision, recall, groups) = dedupe_measure(include_str!("../data/spellings_heldout.csv"));
     assert!(precision >= 0.99, "precision {precision:.3}: {groups:?}");
-    assert!(recall >= 0.9, "recall {recall:.3}: {groups:?}");
+    assert!(recall >= 0.95, "recall {recall:.3}: {groups:?}");
     // "Selig Cornblit" shares a block with one of its three other spellings only; the
     // pairs blocking kept apart are compared when so small a record and group meet.
     assert!(
