@@ -1429,52 +1429,48 @@ mod tests {
         assert!(compare(&prep("Robert"), &prep("Albert"))[GIVEN] > Some(1));
     }
 
+    /// A person with names only, prepared.
+    fn named(given: &str, family: &str) -> Prepared {
+        prepare(&Person {
+            id: "x".into(),
+            given: given.into(),
+            family: family.into(),
+            ..Default::default()
+        })
+    }
+
     #[test]
     fn a_given_name_in_hebrew_script_agrees_with_its_translations() {
-        let prep = |g: &str, f: &str| {
-            prepare(&Person {
-                id: "x".into(),
-                given: g.into(),
-                family: f.into(),
-                ..Default::default()
-            })
-        };
         // Folded without vowels, "אברהם" reads "ebrhm"; the name table knows it as
         // written.
         for (hebrew, latin) in [("אברהם", "Abraham"), ("יהודית", "Judit"), ("יהודה", "Judá")]
         {
-            let v = compare(&prep(hebrew, "Berkovich"), &prep(latin, "Berkovich"));
+            let v = compare(&named(hebrew, "Berkovich"), &named(latin, "Berkovich"));
             assert_eq!(v[GIVEN], Some(1), "{hebrew} {latin}");
         }
-        assert!(compare(&prep("אברהם", "Berkovich"), &prep("Moses", "Berkovich"))[GIVEN] > Some(1));
+        assert!(
+            compare(&named("אברהם", "Berkovich"), &named("Moses", "Berkovich"))[GIVEN] > Some(1)
+        );
         // A title before the name is passed over.
-        assert!(!prep("Dr. אברהם", "Berkovich").given_groups.is_empty());
+        assert!(!named("Dr. אברהם", "Berkovich").given_groups.is_empty());
         // Without a year, the same given name in two languages and a family name that
         // sounds alike but starts otherwise share a block.
         assert_eq!(
-            candidates(&[prep("Judá", "Doich"), prep("Yehuda", "Deutsch")], None),
+            candidates(&[named("Judá", "Doich"), named("Yehuda", "Deutsch")], None),
             [(0, 1)]
         );
     }
 
     #[test]
     fn a_family_name_starting_otherwise_shares_a_block_without_a_year() {
-        let prep = |g: &str, f: &str| {
-            prepare(&Person {
-                id: "x".into(),
-                given: g.into(),
-                family: f.into(),
-                ..Default::default()
-            })
-        };
         // A Spanish spelling drops the H; neither given name is in the name table.
         let pairs = candidates(
-            &[prep("Efraín", "Alpern"), prep("Ephraim", "Halpern")],
+            &[named("Efraín", "Alpern"), named("Ephraim", "Halpern")],
             None,
         );
         assert_eq!(pairs, [(0, 1)]);
         assert!(matches!(
-            compare(&prep("Efraín", "Alpern"), &prep("Ephraim", "Halpern"))[FAMILY],
+            compare(&named("Efraín", "Alpern"), &named("Ephraim", "Halpern"))[FAMILY],
             Some(l) if l <= 2
         ));
     }
