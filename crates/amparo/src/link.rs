@@ -107,32 +107,28 @@ pub fn read_people(
     warn: &mut dyn Write,
 ) -> Result<Vec<Person>, String> {
     let cannot_read = |e: &dyn std::fmt::Display| format!("cannot read {}: {e}", path.display());
+    // Read once: the rows are parsed from the same bytes their line numbers are
+    // counted in.
+    let file = std::fs::read(path).map_err(|e| cannot_read(&e))?;
     // Spreadsheets in Spanish write `;` between fields: the header line (the first
     // that is not blank, as the CSV reader skips blank lines) says which.
-    let mut lines =
-        std::io::BufReader::new(std::fs::File::open(path).map_err(|e| cannot_read(&e))?);
-    let mut first = Vec::new();
-    while first.iter().all(u8::is_ascii_whitespace) {
-        first.clear();
-        let read = std::io::BufRead::read_until(&mut lines, b'\n', &mut first)
-            .map_err(|e| cannot_read(&e))?;
-        if read == 0 {
-            break;
-        }
-    }
-    if first.iter().all(u8::is_ascii_whitespace) {
+    let first = file
+        .split(|b| *b == b'\n')
+        .find(|l| !l.iter().all(u8::is_ascii_whitespace))
+        .unwrap_or_default();
+    if first.is_empty() {
         return Err(format!(
             "{}: the file is empty; its first line must name the columns ({})",
             path.display(),
             COLUMNS.join(", ")
         ));
     }
+    let lines = amparo_io::table::LineIndex::new(&file);
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
-        .delimiter(guess_delimiter(&decode_field(&first)))
-        .from_path(path)
-        .map_err(|e| cannot_read(&e))?;
+        .delimiter(guess_delimiter(&decode_field(first)))
+        .from_reader(&file[..]);
     let headers: Vec<String> = reader
         .byte_headers()
         .map_err(|e| format!("{}: no header line: {e}", path.display()))?
@@ -164,8 +160,6 @@ pub fn read_people(
             headers.join(", ")
         );
     }
-    let file = std::fs::read(path).map_err(|e| cannot_read(&e))?;
-    let lines = amparo_io::table::LineIndex::new(&file);
     let mut people = Vec::new();
     let mut first_line_of: HashMap<String, usize> = HashMap::new();
     let this_year = chrono::Datelike::year(&chrono::Utc::now().date_naive());
