@@ -927,7 +927,6 @@ struct Scored {
     model: Model,
     pairs: Vec<(u32, u32)>,
     bits: Vec<f64>,
-    weigher: Weigher,
 }
 
 fn probability(bits: f64) -> f64 {
@@ -963,11 +962,6 @@ const GROUP_FLOOR_BITS: f64 = -6.0;
 /// members is at least this (odds of about 1 to 8): one strong link cannot drag a
 /// group of look-alikes into another person.
 const GROUP_NEED_BITS: f64 = -3.0;
-/// Groups whose pairs across number at most this have the pairs blocking kept apart
-/// compared when they meet (a record joining a group of up to four, or two pairs):
-/// measured on the public sets and a synthetic 200,000; 16 or more lost precision
-/// there.
-const GROUP_COMPARE_MISSING: usize = 4;
 /// No person is recorded this many times in one list; stop a group before it grows
 /// past it.
 const GROUP_MAX_PAIRS: usize = 40_000;
@@ -1010,24 +1004,10 @@ pub fn dedupe(people: &[Person], threshold: f64) -> Linkage {
         if cross > GROUP_MAX_PAIRS {
             continue;
         }
-        // Between two very small groups the few pairs blocking kept apart are
-        // compared now: one of them counted at the floor would outweigh the rest
-        // ("Selig Cornblit" joining three spellings of which it shares blocks with
-        // one). Between larger groups they count at the floor, as comparing them all
-        // would cost more than the rest of the run and join look-alike groups.
-        let compare_missing = cross <= GROUP_COMPARE_MISSING;
         let mut total = 0.0;
         for &x in &members[ga] {
             for &y in &members[gb] {
-                let bits = bits_of(x, y).unwrap_or_else(|| {
-                    if compare_missing {
-                        let (p, q) = if x < y { (x, y) } else { (y, x) };
-                        scored.weigher.compare(&scored.model, p, q)
-                    } else {
-                        GROUP_FLOOR_BITS
-                    }
-                });
-                total += bits.max(GROUP_FLOOR_BITS);
+                total += bits_of(x, y).map_or(GROUP_FLOOR_BITS, |b| b.max(GROUP_FLOOR_BITS));
             }
         }
         if total / (cross as f64) < GROUP_NEED_BITS {
@@ -1109,85 +1089,41 @@ fn score(people: &[Person], split: Option<usize>) -> Scored {
         u,
         prior: global_prior,
     };
-    // Term frequencies of exact names, for the adjustment of common names, kept per
-    // record: the grouping weighs a few pairs blocking did not bring together.
+    // Term frequencies of exact names, for the adjustment of common names.
     let mut tf_given: HashMap<&str, f64> = HashMap::new();
     let mut tf_family: HashMap<&str, f64> = HashMap::new();
     for p in &prepared {
         *tf_given.entry(p.given.as_str()).or_default() += 1.0;
         *tf_family.entry(p.family.as_str()).or_default() += 1.0;
     }
-    let frequency = prepared
-        .iter()
-        .map(|p| {
-            [
-                tf_given.get(p.given.as_str()).copied().unwrap_or(1.0),
-                tf_family.get(p.family.as_str()).copied().unwrap_or(1.0),
-            ]
-        })
-        .collect();
-    drop((tf_given, tf_family));
-    let weigher = Weigher {
-        base: log2(model.prior / (1.0 - model.prior)),
-        n,
-        frequency,
-        prepared,
-    };
-    let bits = pairs
-        .iter()
-        .zip(&vectors)
-        .map(|(&(a, b), v)| weigher.bits(&model, a, b, v))
-        .collect();
-    Scored {
-        model,
-        pairs,
-        bits,
-        weigher,
-    }
-}
-
-/// What a pair's evidence is computed from, kept after scoring so that the grouping
-/// can weigh a pair blocking never compared.
-struct Weigher {
-    /// The prior's log-odds.
-    base: f64,
-    n: f64,
-    /// How many records have each record's exact given and family name.
-    frequency: Vec<[f64; 2]>,
-    prepared: Vec<Prepared>,
-}
-
-impl Weigher {
-    /// The evidence, in bits, of a pair with comparison vector `v`.
-    fn bits(&self, model: &Model, a: u32, b: u32, v: &Vector) -> f64 {
-        let mut score = self.base;
-        for (f, level) in v.iter().enumerate() {
-            let Some(l) = *level else { continue };
-            let mut u = model.u[f][l as usize];
-            if l == 0 && (f == GIVEN || f == FAMILY) {
-                let pa = &self.prepared[a as usize];
-                let x = if f == GIVEN { &pa.given } else { &pa.family };
-                // A record with one name agrees through the other's field: the name
-                // agreed on is the one that is there, never the empty one (whose
-                // frequency is that of every record missing the field).
-                let k = if x.is_empty() {
-                    self.frequency[b as usize][f]
-                } else {
-                    self.frequency[a as usize][f]
-                };
-                // Agreeing on a rare name says more than on a common one.
-                u = (k / self.n).max(1.0 / self.n);
+    let base = log2(model.prior / (1.0 - model.prior));
+    let mut bits = Vec::with_capacity(pairs.len());
+    for (&(a, b), v) in pairs.iter().zip(&vectors) {
+        let mut score = base;
+        for f in 0..FIELDS {
+            if let Some(l) = v[f] {
+                let mut u = model.u[f][l as usize];
+                if l == 0 && (f == GIVEN || f == FAMILY) {
+                    let (pa, pb) = (&prepared[a as usize], &prepared[b as usize]);
+                    let (tf, x, y) = if f == GIVEN {
+                        (&tf_given, &pa.given, &pb.given)
+                    } else {
+                        (&tf_family, &pa.family, &pb.family)
+                    };
+                    // A record with one name agrees through the other's field: the
+                    // name agreed on is the one that is there, never the empty one
+                    // (whose frequency is that of every record missing the field).
+                    let value = if x.is_empty() { y } else { x }.as_str();
+                    let freq = tf.get(value).copied().unwrap_or(1.0) / n;
+                    // Agreeing on a rare name says more than on a common one.
+                    u = freq.max(1.0 / n);
+                }
+                score += log2(model.m[f][l as usize] / u);
             }
-            score += log2(model.m[f][l as usize] / u);
         }
-        score
+        bits.push(score);
     }
-
-    /// The evidence of a pair not among the candidates.
-    fn compare(&self, model: &Model, a: u32, b: u32) -> f64 {
-        let v = compare(&self.prepared[a as usize], &self.prepared[b as usize]);
-        self.bits(model, a, b, &v)
-    }
+    Scored { model, pairs, bits }
 }
 
 /// Explain a pair's score field by field.
