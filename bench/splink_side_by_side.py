@@ -64,6 +64,15 @@ def normalise_dob(frame):
     frame["dob"] = frame["dob"].str.replace("-", "", regex=False) if frame["dob"] is not None else None
     return frame
 
+def timed(repeat, run):
+    """The median wall time of `repeat` runs, and the last run's result."""
+    times, result = [], None
+    for _ in range(max(1, repeat)):
+        t0 = time.perf_counter()
+        result = run()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), result
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", default=os.environ.get("CARGO_TARGET_DIR", "target") + "/release/amparo")
@@ -91,23 +100,14 @@ def main():
     for name, args, truth_f, frames_f, link_type in sets:
         truth = truth_f()
         out = tempfile.mktemp(suffix=".csv")
-        times = []
-        for _ in range(max(1, a.repeat)):
-            t0 = time.perf_counter()
-            subprocess.run([a.binary, "link", "--output", out, "--threshold", str(a.threshold)] + args,
-                           check=True, stderr=subprocess.DEVNULL)
-            times.append(time.perf_counter() - t0)
-        secs = statistics.median(times)
+        secs, _ = timed(a.repeat, lambda: subprocess.run(
+            [a.binary, "link", "--output", out, "--threshold", str(a.threshold)] + args,
+            check=True, stderr=subprocess.DEVNULL))
         found = {tuple(sorted((r["id_a"], r["id_b"]))) for r in csv.DictReader(open(out))}
         p, r, f = score(found, truth)
         print(f"{name:15} {'amparo':7} {p:9.4f} {r:7.4f} {f:7.4f} {secs:8.2f}", flush=True)
-        times = []
-        for _ in range(max(1, a.repeat)):
-            t0 = time.perf_counter()
-            frames = [normalise_dob(x) for x in frames_f()]
-            found = splink_run(frames, link_type, a.threshold)
-            times.append(time.perf_counter() - t0)
-        secs = statistics.median(times)
+        secs, found = timed(a.repeat, lambda: splink_run(
+            [normalise_dob(x) for x in frames_f()], link_type, a.threshold))
         p, r, f = score(found, truth)
         print(f"{name:15} {'splink':7} {p:9.4f} {r:7.4f} {f:7.4f} {secs:8.2f}", flush=True)
 
