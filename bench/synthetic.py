@@ -6,8 +6,12 @@ frequencies), so that blocks are as uneven as a real registry's.
 
     python3 bench/synthetic.py 1000000 /tmp/people-1m.csv
     /usr/bin/time -v target/release/amparo link --input /tmp/people-1m.csv --output /tmp/pairs.csv
+    python3 bench/synthetic.py --score /tmp/people-1m.csv /tmp/pairs.csv
+
+--score prints precision, recall and F1 of the written pairs against the generator's
+truth (records p{N}-{k} with one N are one person; every such pair is a true pair).
 """
-import random, sys
+import collections, csv, random, sys
 
 GIVEN = ["jacob", "hannah", "moshe", "sara", "rivka", "chaim", "leah", "dovid", "esther", "yosef", "miriam",
          "shmuel", "malka", "avraham", "devorah", "yitzchak", "rochel", "mendel", "golda", "baruch", "shifra",
@@ -75,5 +79,22 @@ def main():
             out.write(f"p{pid}-{k},{gg},{ff},{sex},{birth}\n")
             written += 1
 
+def score(people_csv, pairs_csv):
+    persons = collections.Counter(r["id"].split("-")[0] for r in csv.DictReader(open(people_csv)))
+    true_pairs = sum(k * (k - 1) // 2 for k in persons.values())
+    tp = fp = 0
+    for r in csv.DictReader(open(pairs_csv)):
+        if r["id_a"].split("-")[0] == r["id_b"].split("-")[0]:
+            tp += 1
+        else:
+            fp += 1
+    p = tp / max(1, tp + fp)
+    rc = tp / max(1, true_pairs)
+    f1 = 2 * p * rc / (p + rc) if p + rc else 0.0
+    print(f"precision {p:.4f}  recall {rc:.4f}  F1 {f1:.4f}  ({tp} true, {fp} false of {true_pairs})")
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--score"]:
+        score(sys.argv[2], sys.argv[3])
+    else:
+        main()
