@@ -605,12 +605,12 @@ pub struct Pair {
     pub probability: f64,
 }
 
-/// Cheap keys; records sharing any key are compared.
 /// Marks a block whose pairs need a record without a birth year on one side.
 const UNDATED: char = '\u{1}';
 /// Marks a block whose pairs need a record with one name on one side.
 const LONE_NAME: char = '\u{2}';
 
+/// Cheap keys; records sharing any key are compared.
 fn block_keys(p: &Prepared) -> Vec<String> {
     let mut keys = Vec::new();
     let g1 = p.given_skel.chars().next();
@@ -663,11 +663,6 @@ fn block_keys(p: &Prepared) -> Vec<String> {
             keys.push(format!("n{group}{f}"));
         }
     }
-    // A record without a year and any other with the same given name in another
-    // language and a family name that sounds the same but starts with other letters
-    // ("Judá Doich", "Yehuda Deutsch"). Two records with years already meet through
-    // the family name's sound and the year, so only pairs with an undated record are
-    // taken from these blocks (UNDATED).
     // A record with one name ("Bert", born 1835-10-14) and the full records of its
     // person ("Albert Ceely", 1834-10-14): the given name's group with the day of the
     // year or with the year. Only pairs with a one-name record are taken from these
@@ -684,6 +679,11 @@ fn block_keys(p: &Prepared) -> Vec<String> {
             }
         }
     }
+    // A record without a year and any other with the same given name in another
+    // language and a family name that sounds the same but starts with other letters
+    // ("Judá Doich", "Yehuda Deutsch"). Two records with years already meet through
+    // the family name's sound and the year, so only pairs with an undated record are
+    // taken from these blocks (UNDATED).
     if let Some(code) = family_dm.first() {
         for group in p.given_groups {
             keys.push(format!("{UNDATED}p{group}{code}"));
