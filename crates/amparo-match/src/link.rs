@@ -1741,7 +1741,7 @@ mod tests {
         // 40 of 42 records carry 1 January; 2 carry 17 August.
         assert!((bits(40, 41) - log2(m[BIRTH][0] / (2.0 / 42.0))).abs() < 1e-9);
         assert!((bits(0, 1) - log2(m[BIRTH][0] / (40.0 / 42.0))).abs() < 1e-9);
-        // Another field's level, or a missing birth, is not adjusted.
+        // A missing birth weighs nothing.
         assert_eq!(
             field_bits(&m, &u, &names, BIRTH, None, &prepared[0], &prepared[1]),
             0.0
