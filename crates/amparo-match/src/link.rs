@@ -673,16 +673,19 @@ fn block_keys(p: &Prepared) -> Vec<String> {
     // person ("Albert Ceely", 1834-10-14): the given name's group with the day of the
     // year or with the year. Only pairs with a one-name record are taken from these
     // blocks (LONE_NAME), so full records do not pay for them.
-    if let Some(d) = p.birth.digits {
-        let day = String::from_utf8_lossy(&d[4..]).to_string();
-        for group in p.given_groups {
-            // The first of January is a placeholder for most records that carry it.
-            if day != "0101" {
-                keys.push(format!("{LONE_NAME}l{group}{day}"));
-            }
-            if let Some(y) = year {
-                keys.push(format!("{LONE_NAME}l{group}{y}"));
-            }
+    // The first of January is a placeholder for most records that carry it.
+    let day = p
+        .birth
+        .digits
+        .map(|d| String::from_utf8_lossy(&d[4..]).to_string())
+        .filter(|day| day != "0101");
+    for group in p.given_groups {
+        if let Some(day) = &day {
+            keys.push(format!("{LONE_NAME}l{group}{day}"));
+        }
+        // A year alone ("Bert", 1835) is enough for this block.
+        if let Some(y) = year {
+            keys.push(format!("{LONE_NAME}l{group}{y}"));
         }
     }
     // A record without a year and any other with the same given name in another
@@ -1673,6 +1676,18 @@ mod tests {
         let full = born("Albert", "Ceely", "1834-10-14");
         let pairs = candidates(&[prepare(&lone), prepare(&full)], None);
         assert_eq!(pairs, [(0, 1)]);
+        // A year alone is enough.
+        let year_only = Person {
+            birth: BirthParts {
+                year: Some(1834),
+                ..Default::default()
+            },
+            ..born("Bert", "", "")
+        };
+        assert_eq!(
+            candidates(&[prepare(&year_only), prepare(&full)], None),
+            [(0, 1)]
+        );
         // Two full records are not paired by these blocks.
         let another = born("Albert", "Whitlow", "1900-10-14");
         assert!(candidates(&[prepare(&another), prepare(&full)], None).is_empty());
